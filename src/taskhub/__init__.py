@@ -1,0 +1,1 @@
+"""taskhub: an async REST backend for users' tasks."""

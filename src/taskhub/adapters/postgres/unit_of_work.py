@@ -1,0 +1,58 @@
+"""One database transaction per use case, on one pooled connection."""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from taskhub.adapters.postgres.errors import storage_errors
+from taskhub.adapters.postgres.repository import SqlAlchemyTaskRepository
+
+_log = logging.getLogger(__name__)
+
+
+class SqlAlchemyUnitOfWork:
+    """Rolls back unless `commit()` ran; the repository never commits on its own."""
+
+    tasks: SqlAlchemyTaskRepository
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        async with storage_errors():
+            self._connection = await self._engine.connect()
+            try:
+                await self._connection.begin()
+            except BaseException:
+                await self._connection.close()
+                raise
+        self.tasks = SqlAlchemyTaskRepository(self._connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        # Closing returns the connection to the pool, rolling back whatever was not committed.
+        # A failure here cannot undo a commit that already happened, so it must not turn a
+        # finished request into an error (the pool discards the broken connection itself).
+        try:
+            await connection.close()
+        except Exception:
+            _log.warning("closing a database connection failed", exc_info=True)
+
+    async def commit(self) -> None:
+        if self._connection is None:
+            raise RuntimeError("commit() outside `async with`")
+        async with storage_errors():
+            await self._connection.commit()

@@ -1,0 +1,47 @@
+"""The domain's error family. Outer layers map these to HTTP statuses in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class TaskhubError(Exception):
+    """Base of every error taskhub raises on purpose."""
+
+
+class TaskNotFound(TaskhubError):
+    """No live task with that id belongs to the caller (another user's task included)."""
+
+    def __init__(self) -> None:
+        super().__init__("No task with this id exists.")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One broken rule, named by the field it concerns."""
+
+    field: str
+    message: str
+
+
+class InvalidTask(TaskhubError):
+    """A task's content breaks one or more of the entity's rules."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+class InvalidQuery(TaskhubError):
+    """A query parameter (page size, cursor, ...) cannot be honoured."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        self.parameter = parameter
+        super().__init__(f"{parameter}: {message}")
+
+
+class EditConflict(TaskhubError):
+    """The task kept changing under a write; nothing was written and the client may retry."""
+
+    def __init__(self) -> None:
+        super().__init__("The task is being changed by another request; retry.")

@@ -1,0 +1,253 @@
+"""The Task entity and the value types around it.
+
+Every limit is written here once; the HTTP schema, the table definition and the OpenAPI
+document read these constants instead of repeating the numbers.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Final, NewType
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from taskhub.domain.errors import FieldError, InvalidTask
+
+TaskId = NewType("TaskId", UUID)
+UserId = NewType("UserId", str)
+
+TITLE_MAX_LENGTH: Final = 200
+DESCRIPTION_MAX_LENGTH: Final = 5000
+TAGS_MAX_COUNT: Final = 20
+TAG_MAX_LENGTH: Final = 40
+TIME_ZONE_MAX_LENGTH: Final = 64
+USER_ID_MAX_LENGTH: Final = 255
+
+# Control characters (C0, DEL, C1) and UTF-16 surrogates, which a JSON "\ud800" escape can
+# smuggle into a str and which no database encoding accepts.
+_CONTROLS: Final = "\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff"
+# The description keeps tab, line feed and carriage return: it is multi-line text.
+_CONTROLS_BUT_WHITESPACE: Final = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ud800-\\udfff"
+
+TITLE_PATTERN: Final = f"^[^{_CONTROLS}]*$"
+TAG_PATTERN: Final = TITLE_PATTERN
+DESCRIPTION_PATTERN: Final = f"^[^{_CONTROLS_BUT_WHITESPACE}]*$"
+
+_FORBIDDEN_IN_LINE = re.compile(f"[{_CONTROLS}]")
+_FORBIDDEN_IN_TEXT = re.compile(f"[{_CONTROLS_BUT_WHITESPACE}]")
+
+
+class Priority(enum.StrEnum):
+    """How urgent a task is; members are declared in sort order."""
+
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        return list(Priority).index(self)
+
+    @classmethod
+    def from_rank(cls, rank: int) -> Priority:
+        return list(Priority)[rank]
+
+
+def is_valid_user_id(value: str) -> bool:
+    """A user id is the token's `sub`: a non-empty string of bounded length."""
+    return 0 < len(value) <= USER_ID_MAX_LENGTH and not _FORBIDDEN_IN_LINE.search(value)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskContent:
+    """The fields a user writes. Constructing one validates and normalises them.
+
+    Invalid content cannot exist: `__post_init__` raises `InvalidTask` naming every broken rule.
+    """
+
+    title: str
+    description: str = ""
+    completed: bool = False
+    priority: Priority = Priority.NONE
+    due_at: datetime | None = None
+    time_zone: str | None = None
+    tags: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        errors: list[FieldError] = []
+        title = _check_line("title", self.title, TITLE_MAX_LENGTH, errors)
+        _check_text("description", self.description, DESCRIPTION_MAX_LENGTH, errors)
+        due_at = _check_due_at(self.due_at, errors)
+        _check_time_zone(self.time_zone, errors)
+        tags = _check_tags(self.tags, errors)
+        priority = _check_priority(self.priority, errors)
+        if errors:
+            raise InvalidTask(errors)
+        # Frozen dataclass: normalised values are written once, here, before anyone sees them.
+        object.__setattr__(self, "title", title)
+        object.__setattr__(self, "due_at", due_at)
+        object.__setattr__(self, "tags", tags)
+        object.__setattr__(self, "priority", priority)
+
+
+class _Keep(enum.Enum):
+    """Marks a field a patch leaves as it is (distinct from None, which clears)."""
+
+    KEEP = enum.auto()
+
+
+KEEP: Final = _Keep.KEEP
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPatch:
+    """A partial change: fields left at KEEP stay as they are."""
+
+    title: str | _Keep = KEEP
+    description: str | _Keep = KEEP
+    completed: bool | _Keep = KEEP
+    priority: Priority | _Keep = KEEP
+    due_at: datetime | None | _Keep = KEEP
+    time_zone: str | None | _Keep = KEEP
+    tags: tuple[str, ...] | _Keep = KEEP
+
+    def changes(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__slots__ if getattr(self, name) is not KEEP}
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A user's task. Methods return a new Task; the same object when nothing changed."""
+
+    id: TaskId
+    owner_id: UserId
+    content: TaskContent
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def create(cls, task_id: TaskId, owner_id: UserId, content: TaskContent, now: datetime) -> Task:
+        return cls(
+            id=task_id,
+            owner_id=owner_id,
+            content=content,
+            completed_at=now if content.completed else None,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+
+    def is_owned_by(self, user: UserId) -> bool:
+        return self.owner_id == user
+
+    def replace(self, content: TaskContent, now: datetime) -> Task:
+        """Full replacement of the writable fields (PUT)."""
+        return self._revised(content, now)
+
+    def patch(self, patch: TaskPatch, now: datetime) -> Task:
+        """Change only the fields the patch carries (PATCH)."""
+        changes = patch.changes()
+        if not changes:
+            return self
+        return self._revised(replace(self.content, **changes), now)  # type: ignore[arg-type]
+
+    def complete(self, now: datetime) -> Task:
+        return self._revised(replace(self.content, completed=True), now)
+
+    def reopen(self, now: datetime) -> Task:
+        return self._revised(replace(self.content, completed=False), now)
+
+    def _revised(self, content: TaskContent, now: datetime) -> Task:
+        if content == self.content:
+            return self
+        if content.completed == self.content.completed:
+            completed_at = self.completed_at
+        else:
+            completed_at = now if content.completed else None
+        return replace(
+            self,
+            content=content,
+            completed_at=completed_at,
+            updated_at=now,
+            version=self.version + 1,
+        )
+
+
+def _check_line(name: str, value: str, max_length: int, errors: list[FieldError]) -> str:
+    trimmed = value.strip()
+    if not trimmed:
+        errors.append(FieldError(name, "must not be empty or only whitespace"))
+    elif len(trimmed) > max_length:
+        errors.append(FieldError(name, f"must be at most {max_length} characters"))
+    if _FORBIDDEN_IN_LINE.search(value):
+        errors.append(FieldError(name, "must not contain control characters"))
+    return trimmed
+
+
+def _check_text(name: str, value: str, max_length: int, errors: list[FieldError]) -> None:
+    if len(value) > max_length:
+        errors.append(FieldError(name, f"must be at most {max_length} characters"))
+    if _FORBIDDEN_IN_TEXT.search(value):
+        errors.append(FieldError(name, "must not contain control characters other than tab and newline"))
+
+
+def _check_due_at(value: datetime | None, errors: list[FieldError]) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        errors.append(FieldError("due_at", "must carry a UTC offset (RFC 3339)"))
+        return value
+    return value.astimezone(UTC)
+
+
+def _check_time_zone(value: str | None, errors: list[FieldError]) -> None:
+    if value is None:
+        return
+    if len(value) > TIME_ZONE_MAX_LENGTH or not _is_iana_zone(value):
+        errors.append(FieldError("time_zone", "must be an IANA time zone name such as Europe/Paris"))
+
+
+def _is_iana_zone(name: str) -> bool:
+    # available_timezones() rules out file-system tricks ("../x") and abbreviations tzdata
+    # happens to ship; ZoneInfo then proves the zone loads on this machine.
+    if name not in _iana_zones():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+_ZONES: set[str] = set()
+
+
+def _iana_zones() -> set[str]:
+    if not _ZONES:
+        _ZONES.update(available_timezones())
+    return _ZONES
+
+
+def _check_tags(values: tuple[str, ...], errors: list[FieldError]) -> tuple[str, ...]:
+    if len(values) > TAGS_MAX_COUNT:
+        errors.append(FieldError("tags", f"must hold at most {TAGS_MAX_COUNT} tags"))
+        return values
+    unique: dict[str, None] = {}
+    for index, raw in enumerate(values):
+        name = f"tags[{index}]"
+        tag = _check_line(name, raw, TAG_MAX_LENGTH, errors)
+        unique.setdefault(tag, None)
+    return tuple(unique)
+
+
+def _check_priority(value: object, errors: list[FieldError]) -> Priority:
+    if isinstance(value, str) and value in Priority.__members__.values():
+        return Priority(value)
+    errors.append(FieldError("priority", "must be one of " + ", ".join(p.value for p in Priority)))
+    return Priority.NONE

@@ -1,0 +1,1 @@
+"""Driving adapters: the HTTP app, the CLI, settings and the composition root."""

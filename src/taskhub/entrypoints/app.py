@@ -1,0 +1,76 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import os
+
+from litestar import Litestar, Router
+from litestar.datastructures import ResponseHeader
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from taskhub.entrypoints.container import Container
+from taskhub.entrypoints.http.auth import BearerAuthenticationMiddleware, provide_caller
+from taskhub.entrypoints.http.body import StrictJsonRequest
+from taskhub.entrypoints.http.errors import EXCEPTION_HANDLERS
+from taskhub.entrypoints.http.health import HealthController
+from taskhub.entrypoints.http.request_id import RequestIdMiddleware
+from taskhub.entrypoints.http.tasks import TaskController
+from taskhub.entrypoints.settings import Settings
+
+API_PREFIX = "/api"
+
+
+def create_app(container: Container) -> Litestar:
+    settings: Settings = container.settings()
+
+    async def close_pool() -> None:
+        await container.engine().dispose()
+
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[TaskController],
+        middleware=[DefineMiddleware(BearerAuthenticationMiddleware)],
+        dependencies={"caller": Provide(provide_caller, sync_to_thread=False)},
+        response_headers=[
+            ResponseHeader(name="Cache-Control", value="no-store"),
+            ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+        ],
+        security=[{"bearer": []}],
+    )
+    app = Litestar(
+        route_handlers=[api, HealthController],
+        middleware=[RequestIdMiddleware],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_class=StrictJsonRequest,
+        request_max_body_size=settings.max_body_bytes,
+        on_shutdown=[close_pool],
+        openapi_config=OpenAPIConfig(
+            title="taskhub",
+            version="1.0.0",
+            description="Your tasks, stored safely. Every /api route needs a Better Auth bearer token.",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        bearer_format="JWT",
+                        description="A JWT issued by Better Auth (or minted with the shared secret).",
+                    )
+                }
+            ),
+        ),
+        debug=False,
+        # Logging is configured by taskhub (entrypoints/logs.py), not replaced by Litestar.
+        logging_config=None,
+    )
+    app.state.container = container
+    return app
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for the server's worker processes: settings come from their environment."""
+    container = Container(settings=Settings.from_env(os.environ))
+    return create_app(container)

@@ -1,0 +1,180 @@
+"""The `taskhub` command: serve, migrate, token."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Final
+
+from dotenv import load_dotenv
+
+from taskhub.adapters.jose_tokens import mint_shared_secret_token
+from taskhub.adapters.postgres.embedded import EmbeddedPostgres
+from taskhub.adapters.postgres.migrations import upgrade
+from taskhub.domain.model import is_valid_user_id
+from taskhub.entrypoints.logs import configure_logging
+from taskhub.entrypoints.settings import Settings, SettingsError
+
+_DEV_SECRET_FILE: Final = "dev-secret"  # noqa: S105 - a file name
+_TTL = re.compile(r"(\d+)([smhd])")
+_TTL_UNITS: Final = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_MAX_TTL: Final = timedelta(days=30)
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    load_dotenv(Path.cwd() / ".env", override=False)
+    try:
+        result: int = args.run(args)
+    except (SettingsError, CliError) as exc:
+        print(f"taskhub: error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="taskhub", description="The taskhub task service.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the HTTP API (HOST, PORT, WORKERS from the environment)")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
+    migrate.set_defaults(run=_migrate)
+
+    token = commands.add_parser("token", help="mint a development HS256 token with BETTER_AUTH_SECRET")
+    token.add_argument("--sub", required=True, help="the user id the token speaks for")
+    token.add_argument("--ttl", default="1h", help="lifetime such as 30m, 1h, 7d (default 1h, at most 30d)")
+    token.set_defaults(run=_token)
+    return parser
+
+
+def _settings() -> Settings:
+    return Settings.from_env(os.environ)
+
+
+def _serve(_: argparse.Namespace) -> int:
+    import uvicorn  # noqa: PLC0415 - only the serve command needs the server
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    with _database(settings) as database_url:
+        if not settings.is_production:
+            os.environ.setdefault("BETTER_AUTH_SECRET", _dev_secret(settings.data_dir, create=True))
+        # Worker processes build their app from the environment: hand them what we resolved.
+        os.environ["DATABASE_URL"] = database_url
+        settings = _settings()
+        if settings.migrate_on_start:
+            upgrade(database_url)
+        _print_banner(settings)
+        uvicorn.run(
+            "taskhub.entrypoints.app:create_app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            loop="uvloop",
+            http="httptools",
+            log_level=settings.log_level.lower(),
+            # X-Forwarded-* are only believed from configured proxies (see TRUSTED_PROXIES).
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=20,
+        )
+    return 0
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    settings = _settings()
+    configure_logging(settings.log_level)
+    with _database(settings) as database_url:
+        upgrade(database_url)
+    print("taskhub: database schema is up to date")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    settings = _settings()
+    secret = settings.auth_secret
+    if secret is None and not settings.is_production:
+        secret = _dev_secret(settings.data_dir, create=False)
+    if not secret:
+        raise CliError("no BETTER_AUTH_SECRET is configured (set it, or run `make run` once in development)")
+    if not is_valid_user_id(args.sub):
+        raise CliError("--sub must be 1 to 255 characters without control characters")
+    ttl = parse_ttl(args.ttl)
+    print(
+        mint_shared_secret_token(
+            secret, args.sub, ttl, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+    )
+    return 0
+
+
+def parse_ttl(text: str) -> timedelta:
+    match = _TTL.fullmatch(text.strip())
+    if match is None:
+        raise CliError("--ttl must look like 30s, 15m, 1h or 7d")
+    ttl = timedelta(**{_TTL_UNITS[match.group(2)]: int(match.group(1))})
+    if not timedelta(0) < ttl <= _MAX_TTL:
+        raise CliError("--ttl must be more than 0 and at most 30d")
+    return ttl
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[str]:
+    """The configured database, or (development only) the embedded one for the duration."""
+    if settings.database_url is not None:
+        yield settings.database_url
+        return
+    embedded = EmbeddedPostgres(settings.embedded_pgdata)
+    try:
+        url = embedded.start()
+    except RuntimeError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        yield url
+    finally:
+        embedded.stop()
+
+
+def _dev_secret(data_dir: Path, *, create: bool) -> str:
+    """A development secret kept in the data folder, so tokens survive restarts."""
+    path = data_dir / _DEV_SECRET_FILE
+    if path.is_file():
+        return path.read_text().strip()
+    if not create:
+        return ""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(secret + "\n")
+    return secret
+
+
+def _print_banner(settings: Settings) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        f"taskhub is starting on {base}\n"
+        f"  health:  {base}/health/live\n"
+        f"  docs:    {base}/schema\n"
+        f"  a token: .venv/bin/taskhub token --sub alice\n"
+        f'  then:    curl -H "Authorization: Bearer $TOKEN" {base}/api/tasks',
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,32 @@
+"""Liveness and readiness probes; no authentication, no rate limit."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, Response, get
+from litestar.datastructures import State
+
+from taskhub.ports.readiness import ReadinessProbe
+
+
+class Health(msgspec.Struct, kw_only=True, omit_defaults=True):
+    status: str
+    problems: list[str] | None = None
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["health"]
+
+    @get("/live", summary="The process is running", cache=False)
+    async def live(self) -> Health:
+        # Never touches the database: a slow database must not get healthy instances restarted.
+        return Health(status="ok")
+
+    @get("/ready", summary="The database answers and its schema is current", cache=False)
+    async def ready(self, state: State) -> Response[Health]:
+        probe: ReadinessProbe = state.container.readiness()
+        problems = await probe.problems()
+        if problems:
+            return Response(Health(status="unavailable", problems=problems), status_code=503)
+        return Response(Health(status="ok"), status_code=200)

@@ -1,0 +1,87 @@
+"""RFC 9457 problem details: the one shape every error response takes."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import msgspec
+from litestar import Response
+from litestar.openapi.datastructures import ResponseSpec
+
+PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
+_TYPE_PREFIX: Final = "urn:taskhub:problem:"
+
+# Headers every error carries: it must never be cached, nor sniffed into something else.
+_BASE_HEADERS: Final = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+class FieldProblem(msgspec.Struct, kw_only=True):
+    location: str
+    message: str
+
+
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    request_id: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+def problem_type(slug: str) -> str:
+    return _TYPE_PREFIX + slug
+
+
+def problem_response(
+    *,
+    slug: str,
+    title: str,
+    status: int,
+    detail: str,
+    instance: str,
+    request_id: str | None,
+    errors: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    body = Problem(
+        type=problem_type(slug),
+        title=title,
+        status=status,
+        detail=detail,
+        instance=instance,
+        request_id=request_id,
+        errors=errors,
+    )
+    return Response(
+        body,
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers={**_BASE_HEADERS, **(headers or {})},
+    )
+
+
+_DESCRIPTIONS: Final = {
+    400: "Malformed JSON or a bad query parameter.",
+    401: "Missing, malformed, expired or otherwise invalid bearer token.",
+    404: "No such task for this user (or no such route).",
+    409: "The request conflicts with another one in flight; retry.",
+    413: "The request body is over the size limit.",
+    415: "The request body is not JSON.",
+    422: "Well-formed JSON that breaks the schema or a task rule.",
+    503: "The database is unavailable; retry after `Retry-After` seconds.",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the problems a route can answer with."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            description=_DESCRIPTIONS[status],
+            media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
+        )
+        for status in statuses
+    }

@@ -1,0 +1,169 @@
+"""Settings from environment variables, validated once at start.
+
+Every variable is listed in the README's configuration table. A bad value stops the process
+with one clear line (`SettingsError`), never a traceback, and never echoes a secret.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, TypeVar
+
+from taskhub.adapters.jose_tokens import MIN_SECRET_BYTES
+from taskhub.adapters.postgres.engine import InvalidDatabaseUrl, PoolSettings, asyncpg_url
+
+DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024
+
+_E = TypeVar("_E", bound=enum.StrEnum)
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or wrong; the message names the variable."""
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    environment: Environment = Environment.DEVELOPMENT
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    database_url: str | None = None
+    data_dir: Path = Path(".taskhub")
+    embedded_pgdata: Path = Path(".taskhub/pgdata")
+    auth_secret: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = 30
+    pool: PoolSettings = field(default_factory=PoolSettings)
+    migrate_on_start: bool = True
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        reader = _Reader(env)
+        environment = reader.choice("TASKHUB_ENV", Environment, Environment.DEVELOPMENT)
+        production = environment is Environment.PRODUCTION
+        data_dir = Path(reader.text("TASKHUB_DATA_DIR") or ".taskhub")
+        database_url = reader.text("DATABASE_URL")
+        if database_url is not None:
+            try:
+                asyncpg_url(database_url)
+            except InvalidDatabaseUrl as exc:
+                raise SettingsError(str(exc)) from None
+        elif production:
+            raise SettingsError("DATABASE_URL is required when TASKHUB_ENV=production")
+        secret = reader.text("BETTER_AUTH_SECRET")
+        if secret is not None and len(secret.encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(f"BETTER_AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        if secret is None and production:
+            raise SettingsError("BETTER_AUTH_SECRET is required when TASKHUB_ENV=production")
+        defaults = PoolSettings()
+        pool = PoolSettings(
+            size=reader.integer("DB_POOL_SIZE", defaults.size, minimum=1),
+            max_overflow=reader.integer("DB_POOL_MAX_OVERFLOW", defaults.max_overflow, minimum=0),
+            acquire_timeout_seconds=reader.number(
+                "DB_POOL_TIMEOUT_SECONDS", defaults.acquire_timeout_seconds, minimum=0.1
+            ),
+            recycle_seconds=reader.integer("DB_POOL_RECYCLE_SECONDS", defaults.recycle_seconds, minimum=1),
+            connect_timeout_seconds=reader.number(
+                "DB_CONNECT_TIMEOUT_SECONDS", defaults.connect_timeout_seconds, minimum=0.1
+            ),
+            statement_timeout_ms=reader.integer(
+                "DB_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms, minimum=0
+            ),
+        )
+        return cls(
+            environment=environment,
+            host=reader.text("HOST") or "127.0.0.1",
+            port=reader.integer("PORT", 8000, minimum=1, maximum=65535),
+            workers=reader.integer("WORKERS", 1, minimum=1, maximum=64),
+            database_url=database_url,
+            data_dir=data_dir,
+            embedded_pgdata=Path(reader.text("EMBEDDED_PGDATA") or data_dir / "pgdata"),
+            auth_secret=secret,
+            jwt_issuer=reader.text("JWT_ISSUER"),
+            jwt_audience=reader.text("JWT_AUDIENCE"),
+            jwt_leeway_seconds=reader.integer("JWT_LEEWAY_SECONDS", 30, minimum=0, maximum=300),
+            pool=pool,
+            migrate_on_start=reader.boolean("MIGRATE_ON_START", not production),
+            max_body_bytes=reader.integer(
+                "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1024, maximum=16 * 1024 * 1024
+            ),
+            log_level=reader.choice_text("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+        )
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def text(self, name: str) -> str | None:
+        value = self._env.get(name, "").strip()
+        return value or None
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            raise SettingsError(f"{name} must be {bound}")
+        return value
+
+    def number(self, name: str, default: float, *, minimum: float) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number") from None
+        if not value >= minimum:
+            raise SettingsError(f"{name} must be at least {minimum}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        lowered = raw.lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise SettingsError(f"{name} must be true or false")
+
+    def choice(self, name: str, kind: type[_E], default: _E) -> _E:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            return kind(raw.lower())
+        except ValueError:
+            allowed = ", ".join(member.value for member in kind)
+            raise SettingsError(f"{name} must be one of: {allowed}") from None
+
+    def choice_text(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if raw.upper() not in allowed:
+            raise SettingsError(f"{name} must be one of: {', '.join(allowed)}")
+        return raw.upper()

@@ -1,0 +1,11 @@
+"""Identity generation as a port."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from taskhub.domain.model import TaskId
+
+
+class IdGenerator(Protocol):
+    def new_task_id(self) -> TaskId: ...

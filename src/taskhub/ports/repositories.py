@@ -1,0 +1,43 @@
+"""The task repository port: where tasks live, always seen through their owner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from taskhub.domain.errors import TaskhubError
+from taskhub.domain.model import Task, TaskId, UserId
+
+
+class StorageUnavailable(TaskhubError):
+    """The store cannot be reached or did not answer in time; the request may be retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskKey:
+    """Where a page of the default listing (newest first) ends: keyset pagination, no OFFSET."""
+
+    created_at: datetime
+    id: TaskId
+
+
+class TaskRepository(Protocol):
+    """Ownership is part of the port: every method takes the owner and only ever sees that
+    owner's live (not deleted) tasks. Another user's task is indistinguishable from none."""
+
+    async def add(self, task: Task) -> None: ...
+
+    async def get(self, owner: UserId, task_id: TaskId) -> Task | None: ...
+
+    async def update(self, owner: UserId, task: Task, *, expected_version: int) -> bool:
+        """Store `task` if the stored version is still `expected_version`; False otherwise."""
+        ...
+
+    async def delete(self, owner: UserId, task_id: TaskId, *, at: datetime) -> bool:
+        """Mark the task deleted (a tombstone stays for sync); False when there was none."""
+        ...
+
+    async def list_newest_first(self, owner: UserId, *, limit: int, after: TaskKey | None) -> list[Task]:
+        """Up to `limit` tasks ordered by (created_at, id) descending, strictly after `after`."""
+        ...

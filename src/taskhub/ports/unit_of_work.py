@@ -1,0 +1,29 @@
+"""The unit of work port: one transaction per use case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from taskhub.ports.repositories import TaskRepository
+
+
+class UnitOfWork(Protocol):
+    """`async with uow:` opens a transaction; leaving it without `commit()` rolls it back."""
+
+    tasks: TaskRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
