@@ -58,6 +58,8 @@ class JoseTokenVerifier:
             header = jwt.get_unverified_header(token)
         except JWTError as exc:
             raise InvalidToken(TokenRejection.MALFORMED) from exc
+        if not isinstance(header.get("alg"), str):
+            raise InvalidToken(TokenRejection.MALFORMED)
         # The algorithm is pinned by our key, never chosen by the token: this refuses `none`
         # and every public-key algorithm a forger might pair with our secret.
         if header.get("alg") != SHARED_SECRET_ALGORITHM:
@@ -87,8 +89,11 @@ class JoseTokenVerifier:
             )
             raise InvalidToken(reason) from exc
         except JWTError as exc:
-            if "signature" in str(exc).lower():
+            message = str(exc).lower()
+            if "signature" in message:
                 raise InvalidToken(TokenRejection.BAD_SIGNATURE) from exc
+            if "missing required key" in message:
+                raise InvalidToken(TokenRejection.INVALID_CLAIMS) from exc
             raise InvalidToken(TokenRejection.MALFORMED) from exc
         return claims
 

@@ -42,7 +42,6 @@ def create_app(container: Container) -> Litestar:
     )
     app = Litestar(
         route_handlers=[api, HealthController],
-        middleware=[RequestIdMiddleware],
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=StrictJsonRequest,
         request_max_body_size=settings.max_body_bytes,
@@ -67,6 +66,9 @@ def create_app(container: Container) -> Litestar:
         logging_config=None,
     )
     app.state.container = container
+    # Litestar's `middleware=` only wraps matched routes; request ids must also reach the 404s
+    # and 405s its router answers, so the id middleware wraps the whole ASGI handler.
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     return app
 
 

@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskhub.adapters.postgres.errors import storage_errors
+from taskhub.adapters.postgres.errors import connect, storage_errors
 from taskhub.ports.repositories import StorageUnavailable
 
 
@@ -27,9 +27,13 @@ class PostgresReadiness:
         return []
 
     async def _current_revision(self) -> str | None:
-        async with storage_errors(), self._engine.connect() as connection:
-            exists = await connection.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
-            if not exists:
-                return None
-            revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
-            return None if revision is None else str(revision)
+        connection = await connect(self._engine)
+        try:
+            async with storage_errors():
+                exists = await connection.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+                if not exists:
+                    return None
+                revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+                return None if revision is None else str(revision)
+        finally:
+            await connection.close()

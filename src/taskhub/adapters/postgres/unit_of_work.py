@@ -8,7 +8,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskhub.adapters.postgres.errors import storage_errors
+from taskhub.adapters.postgres.errors import connect, storage_errors
 from taskhub.adapters.postgres.repository import SqlAlchemyTaskRepository
 
 _log = logging.getLogger(__name__)
@@ -24,8 +24,8 @@ class SqlAlchemyUnitOfWork:
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
+        self._connection = await connect(self._engine)
         async with storage_errors():
-            self._connection = await self._engine.connect()
             try:
                 await self._connection.begin()
             except BaseException:

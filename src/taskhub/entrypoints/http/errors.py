@@ -55,6 +55,7 @@ _HTTP_PROBLEMS: Final = {
     503: ProblemKind(503, "unavailable", "Service unavailable"),
 }
 _INTERNAL: Final = ProblemKind(500, "internal-error", "Internal server error")
+_MISSING_BODY: Final = ProblemKind(400, "malformed-json", "Malformed JSON")
 
 
 def kind_of(error: TaskhubError) -> ProblemKind:
@@ -134,12 +135,19 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         return handle_unexpected(request, exc)
     errors = None
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
-        # Query and path parameters that do not parse: name each one.
+        # Query, path and header parameters that do not parse: name each one. (Bodies never get
+        # here: StrictJsonRequest raises its own errors.)
         errors = [
-            FieldProblem(location=str(e.get("key", "?")), message=str(e.get("message", "invalid")))
+            FieldProblem(location=str(e["key"]), message=str(e.get("message", "invalid")))
             for e in exc.extra
-            if isinstance(e, dict)
+            if isinstance(e, dict) and "key" in e
         ]
+        if [e.location for e in errors] == ["data"]:
+            # Litestar's way of saying the JSON body is missing altogether.
+            return _respond(request, _MISSING_BODY, "This request needs a JSON body.")
+        if errors:
+            kind = DOMAIN_PROBLEMS[InvalidQuery]
+            return _respond(request, kind, "A request parameter is invalid.", errors=errors)
     detail = exc.detail if exc.status_code != 401 else "Authentication is required."
     headers = dict(exc.headers or {})
     return _respond(request, kind, detail, errors=errors or None, headers=headers)

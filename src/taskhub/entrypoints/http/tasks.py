@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody, Parameter
 
 from taskhub.application.tasks import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PAGE_SIZE_MIN, TaskService
 from taskhub.domain.errors import TaskNotFound
@@ -60,15 +60,17 @@ class TaskController(Controller):
         status_code=201,
         responses=problem_responses(400, 401, 413, 415, 422, 503),
     )
-    async def create(self, data: TaskCreate, tasks: TaskService, caller: UserId) -> Response[TaskRead]:
+    async def create(
+        self, data: JSONBody[TaskCreate], tasks: NamedDependency[TaskService], caller: NamedDependency[UserId]
+    ) -> Response[TaskRead]:
         task = await tasks.create(caller, data.to_content())
         return task_response(task, 201, Location=f"/api/tasks/{task.id}")
 
     @get("/", summary="List your tasks, newest first", responses=problem_responses(400, 401, 503))
     async def list_tasks(
         self,
-        tasks: TaskService,
-        caller: UserId,
+        tasks: NamedDependency[TaskService],
+        caller: NamedDependency[UserId],
         limit: Annotated[
             int, Parameter(ge=PAGE_SIZE_MIN, le=PAGE_SIZE_MAX, description="Page size")
         ] = PAGE_SIZE_DEFAULT,
@@ -83,29 +85,45 @@ class TaskController(Controller):
         return Response(TaskList.from_page(page), headers=headers)
 
     @get("/{task_id:str}", summary="Read one task", responses=_READ_ERRORS)
-    async def read(self, task_id: TaskIdPath, tasks: TaskService, caller: UserId) -> Response[TaskRead]:
+    async def read(
+        self, task_id: TaskIdPath, tasks: NamedDependency[TaskService], caller: NamedDependency[UserId]
+    ) -> Response[TaskRead]:
         return task_response(await tasks.get(caller, parse_task_id(task_id)))
 
     @put("/{task_id:str}", summary="Replace a task's writable fields", responses=_WRITE_ERRORS)
     async def replace(
-        self, task_id: TaskIdPath, data: TaskReplace, tasks: TaskService, caller: UserId
+        self,
+        task_id: TaskIdPath,
+        data: JSONBody[TaskReplace],
+        tasks: NamedDependency[TaskService],
+        caller: NamedDependency[UserId],
     ) -> Response[TaskRead]:
         return task_response(await tasks.replace(caller, parse_task_id(task_id), data.to_content()))
 
     @patch("/{task_id:str}", summary="Change some fields of a task", responses=_WRITE_ERRORS)
     async def update(
-        self, task_id: TaskIdPath, data: TaskUpdate, tasks: TaskService, caller: UserId
+        self,
+        task_id: TaskIdPath,
+        data: JSONBody[TaskUpdate],
+        tasks: NamedDependency[TaskService],
+        caller: NamedDependency[UserId],
     ) -> Response[TaskRead]:
         return task_response(await tasks.patch(caller, parse_task_id(task_id), data.to_patch()))
 
     @delete("/{task_id:str}", summary="Delete a task", status_code=204, responses=_READ_ERRORS)
-    async def remove(self, task_id: TaskIdPath, tasks: TaskService, caller: UserId) -> None:
+    async def remove(
+        self, task_id: TaskIdPath, tasks: NamedDependency[TaskService], caller: NamedDependency[UserId]
+    ) -> None:
         await tasks.delete(caller, parse_task_id(task_id))
 
     @post("/{task_id:str}/complete", summary="Mark a task done", status_code=200, responses=_READ_ERRORS)
-    async def complete(self, task_id: TaskIdPath, tasks: TaskService, caller: UserId) -> Response[TaskRead]:
+    async def complete(
+        self, task_id: TaskIdPath, tasks: NamedDependency[TaskService], caller: NamedDependency[UserId]
+    ) -> Response[TaskRead]:
         return task_response(await tasks.complete(caller, parse_task_id(task_id)))
 
     @post("/{task_id:str}/reopen", summary="Mark a task not done", status_code=200, responses=_READ_ERRORS)
-    async def reopen(self, task_id: TaskIdPath, tasks: TaskService, caller: UserId) -> Response[TaskRead]:
+    async def reopen(
+        self, task_id: TaskIdPath, tasks: NamedDependency[TaskService], caller: NamedDependency[UserId]
+    ) -> Response[TaskRead]:
         return task_response(await tasks.reopen(caller, parse_task_id(task_id)))

@@ -1,0 +1,133 @@
+"""Shared fixtures: a real PostgreSQL for the session, and both task storage adapters.
+
+PostgreSQL comes from TEST_DATABASE_URL when set (CI points it at its server), otherwise from
+an embedded server (pgserver) started once per session. Either way the suite creates its own
+database on that server, migrates it once, and drops it at the end; tests never skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from taskhub.adapters.postgres.embedded import EmbeddedPostgres
+from taskhub.adapters.postgres.engine import PoolSettings, create_engine
+from taskhub.adapters.postgres.migrations import upgrade
+from taskhub.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
+from taskhub.ports.unit_of_work import UnitOfWork
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def plain_dsn(url: str) -> str:
+    """asyncpg's own connect() wants postgresql://, not SQLAlchemy's driver-qualified scheme."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def create_database(server_url: str, name: str) -> None:
+    connection = await asyncpg.connect(plain_dsn(server_url))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    connection = await asyncpg.connect(plain_dsn(server_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A URL to a maintenance database of a server the suite may create databases on."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    with tempfile.TemporaryDirectory(prefix="taskhub-test-pg-") as folder:
+        server = EmbeddedPostgres(Path(folder) / "pgdata")
+        url = server.start()
+        try:
+            yield url
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(postgres_server_url: str) -> Iterator[Callable[[], str]]:
+    """Makes empty databases on the test server; all are dropped when the session ends."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"taskhub_test_{uuid.uuid4().hex[:12]}"
+        # A thread of its own, so this also works from inside a running test's event loop.
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            thread.submit(asyncio.run, create_database(postgres_server_url, name)).result()
+        made.append(name)
+        return with_database(postgres_server_url, name)
+
+    yield make
+    for name in made:
+        asyncio.run(drop_database(postgres_server_url, name))
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database: Callable[[], str]) -> str:
+    """The suite's database, migrated to the latest revision once."""
+    url = fresh_database()
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, PoolSettings(size=5, max_overflow=5))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def clean_tables(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Each PostgreSQL test starts and ends with empty tables."""
+    yield
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("TRUNCATE tasks")
+
+
+@pytest.fixture
+def postgres_uow(engine: AsyncEngine, clean_tables: None) -> Callable[[], UnitOfWork]:
+    return lambda: SqlAlchemyUnitOfWork(engine)
+
+
+@pytest.fixture
+def memory_uow() -> Callable[[], UnitOfWork]:
+    store = InMemoryStore()
+    return lambda: InMemoryUnitOfWork(store)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("postgres_uow", id="postgres", marks=pytest.mark.postgres),
+        pytest.param("memory_uow", id="memory"),
+    ]
+)
+def uow_factory(request: pytest.FixtureRequest) -> Callable[[], UnitOfWork]:
+    """Every storage adapter: contract tests run once per adapter, PostgreSQL first."""
+    factory: Callable[[], UnitOfWork] = request.getfixturevalue(request.param)
+    return factory

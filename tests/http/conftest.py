@@ -1,0 +1,67 @@
+"""The real app, over HTTP, against PostgreSQL and against the in-memory adapter."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+
+import pytest
+from dependency_injector import providers
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from taskhub.adapters.jose_tokens import mint_shared_secret_token
+from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from taskhub.adapters.postgres.engine import PoolSettings
+from taskhub.entrypoints.app import create_app
+from taskhub.entrypoints.container import Container
+from taskhub.entrypoints.settings import Settings
+
+SECRET = "test-only-shared-secret-0123456789abcdef"
+
+Client = AsyncTestClient[Litestar]
+
+
+def token_for(user: str, ttl: timedelta = timedelta(minutes=5)) -> str:
+    return mint_shared_secret_token(SECRET, user, ttl)
+
+
+def auth(user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(user)}"}
+
+
+def make_container(database_url: str, **overrides: object) -> Container:
+    settings = Settings(
+        database_url=database_url,
+        auth_secret=SECRET,
+        pool=PoolSettings(size=5, max_overflow=0, acquire_timeout_seconds=2),
+        **overrides,  # type: ignore[arg-type]
+    )
+    return Container(settings=settings)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("memory"),
+    ]
+)
+def container(request: pytest.FixtureRequest, database_url: str) -> Container:
+    container = make_container(database_url)
+    if request.param == "postgres":
+        request.getfixturevalue("clean_tables")
+    else:
+        store = InMemoryStore()
+        container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store=store))
+    return container
+
+
+@pytest.fixture
+def app_factory() -> Callable[[Container], Litestar]:
+    return create_app
+
+
+@pytest.fixture
+async def client(container: Container) -> AsyncIterator[Client]:
+    async with AsyncTestClient(app=create_app(container)) as client:
+        yield client

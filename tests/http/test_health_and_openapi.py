@@ -1,0 +1,81 @@
+"""Probes, the storage-down path, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from litestar.testing import AsyncTestClient
+from openapi_spec_validator import validate
+
+from taskhub.entrypoints.app import create_app
+from tests.conftest import with_database
+from tests.http.conftest import Client, auth, make_container
+
+
+async def test_liveness_is_200_without_a_token(client: Client) -> None:
+    response = await client.get("/health/live")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_readiness_is_200_when_the_database_is_migrated(database_url: str) -> None:
+    async with AsyncTestClient(app=create_app(make_container(database_url))) as client:
+        response = await client.get("/health/ready")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_readiness_is_503_when_the_schema_is_not_migrated(fresh_database: Callable[[], str]) -> None:
+    empty = fresh_database()
+    async with AsyncTestClient(app=create_app(make_container(empty))) as client:
+        response = await client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["problems"] == ["database schema is not at the latest migration"]
+
+
+async def test_readiness_is_503_when_the_database_is_unreachable(database_url: str) -> None:
+    missing = with_database(database_url, "taskhub_no_such_database")
+    async with AsyncTestClient(app=create_app(make_container(missing))) as client:
+        ready = await client.get("/health/ready")
+        live = await client.get("/health/live")
+    assert ready.status_code == 503
+    assert live.status_code == 200
+
+
+async def test_an_api_call_without_a_database_is_503_with_retry_after(database_url: str) -> None:
+    missing = with_database(database_url, "taskhub_no_such_database")
+    async with AsyncTestClient(app=create_app(make_container(missing))) as client:
+        response = await client.get("/api/tasks", headers=auth("alice"))
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "2"
+    assert "taskhub_no_such_database" not in response.text
+
+
+async def test_the_openapi_document_is_valid_openapi_3_1(client: Client) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+
+
+async def test_the_openapi_document_describes_every_route_with_bearer_auth(client: Client) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    paths = document["paths"]
+    assert set(paths) >= {
+        "/api/tasks",
+        "/api/tasks/{task_id}",
+        "/api/tasks/{task_id}/complete",
+        "/api/tasks/{task_id}/reopen",
+        "/health/live",
+        "/health/ready",
+    }
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    create = paths["/api/tasks"]["post"]
+    assert create["security"] == [{"bearer": []}]
+    assert "application/problem+json" in create["responses"]["422"]["content"]
+    assert "201" in create["responses"]
+
+
+async def test_the_schema_carries_the_domain_limits(client: Client) -> None:
+    schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    title = schemas["TaskCreate"]["properties"]["title"]
+    assert (title["minLength"], title["maxLength"]) == (1, 200)
+    assert schemas["TaskCreate"]["properties"]["tags"]["maxItems"] == 20

@@ -1,0 +1,75 @@
+"""Migrations: the stairway (up, down, up) and no drift between the tables and the revisions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from taskhub.adapters.postgres.engine import asyncpg_url
+from taskhub.adapters.postgres.migrations import alembic_config, downgrade, head_revision, upgrade
+from taskhub.adapters.postgres.tables import metadata
+
+
+async def _run_sync(url: str, work: Callable[[Connection], Any]) -> Any:
+    engine = create_async_engine(asyncpg_url(url), poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(work)
+    finally:
+        await engine.dispose()
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+def _drift(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
+    return list(compare_metadata(context, metadata))
+
+
+def _revisions_oldest_first() -> list[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+async def test_every_revision_upgrades_downgrades_and_upgrades_again(
+    fresh_database: Callable[[], str],
+) -> None:
+    url = fresh_database()
+    previous = "base"
+    for revision in _revisions_oldest_first():
+        # Alembic's env runs its own event loop: keep it off this test's loop.
+        await asyncio.to_thread(upgrade, url, revision)
+        await asyncio.to_thread(downgrade, url, previous)
+        await asyncio.to_thread(upgrade, url, revision)
+        previous = revision
+    assert "tasks" in await _run_sync(url, _tables)
+
+
+async def test_downgrading_to_base_leaves_no_table_but_alembic_version(
+    fresh_database: Callable[[], str],
+) -> None:
+    url = fresh_database()
+    await asyncio.to_thread(upgrade, url)
+    await asyncio.to_thread(downgrade, url, "base")
+    assert await _run_sync(url, _tables) <= {"alembic_version"}
+
+
+async def test_the_migrated_schema_matches_the_table_definitions(database_url: str) -> None:
+    assert await _run_sync(database_url, _drift) == []
+
+
+def test_there_is_exactly_one_head() -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    assert script.get_heads() == [head_revision()]

@@ -1,0 +1,84 @@
+"""Settings: read from the environment, validated at start, with messages that name the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from taskhub.entrypoints.settings import Environment, Settings, SettingsError
+
+SECRET = "s" * 32
+
+
+def test_defaults_are_a_local_development_server() -> None:
+    settings = Settings.from_env({})
+    assert (settings.environment, settings.host, settings.port, settings.workers) == (
+        Environment.DEVELOPMENT,
+        "127.0.0.1",
+        8000,
+        1,
+    )
+    assert settings.database_url is None
+    assert settings.max_body_bytes == 64 * 1024
+    assert settings.migrate_on_start is True
+
+
+def test_values_come_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "HOST": "0.0.0.0",  # noqa: S104 - a value under test, not a bind
+            "PORT": "9000",
+            "WORKERS": "4",
+            "DATABASE_URL": "postgres://u:p@db.example.com/tasks",
+            "BETTER_AUTH_SECRET": SECRET,
+            "DB_POOL_SIZE": "20",
+            "DB_POOL_TIMEOUT_SECONDS": "1.5",
+        }
+    )
+    assert (settings.host, settings.port, settings.workers) == ("0.0.0.0", 9000, 4)  # noqa: S104
+    assert settings.database_url == "postgres://u:p@db.example.com/tasks"
+    assert (settings.pool.size, settings.pool.acquire_timeout_seconds) == (20, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"BETTER_AUTH_SECRET": "too-short"}, "BETTER_AUTH_SECRET"),
+        ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "not a url at all"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://u@h"}, "DATABASE_URL"),
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"WORKERS": "0"}, "WORKERS"),
+        ({"TASKHUB_ENV": "staging"}, "TASKHUB_ENV"),
+        ({"MIGRATE_ON_START": "maybe"}, "MIGRATE_ON_START"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+    ],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(env: dict[str, str], names: str) -> None:
+    with pytest.raises(SettingsError, match=names):
+        Settings.from_env(env)
+
+
+def test_a_bad_database_url_message_never_contains_the_password() -> None:
+    with pytest.raises(SettingsError) as exc:
+        Settings.from_env({"DATABASE_URL": "mysql://user:hunter2@host/db"})
+    assert "hunter2" not in str(exc.value)
+
+
+def test_a_too_short_secret_is_not_echoed() -> None:
+    with pytest.raises(SettingsError) as exc:
+        Settings.from_env({"BETTER_AUTH_SECRET": "hunter2"})
+    assert "hunter2" not in str(exc.value)
+
+
+def test_production_requires_a_database_and_a_secret() -> None:
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        Settings.from_env({"TASKHUB_ENV": "production", "BETTER_AUTH_SECRET": SECRET})
+    with pytest.raises(SettingsError, match="BETTER_AUTH_SECRET"):
+        Settings.from_env({"TASKHUB_ENV": "production", "DATABASE_URL": "postgresql://h/db"})
+
+
+def test_production_does_not_migrate_on_start_unless_asked() -> None:
+    env = {"TASKHUB_ENV": "production", "DATABASE_URL": "postgresql://h/db", "BETTER_AUTH_SECRET": SECRET}
+    assert Settings.from_env(env).migrate_on_start is False
+    assert Settings.from_env({**env, "MIGRATE_ON_START": "true"}).migrate_on_start is True

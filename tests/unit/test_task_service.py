@@ -1,0 +1,107 @@
+"""The use cases over the in-memory adapter: transactions, clock, paging, contention."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from taskhub.adapters.system import RandomIdGenerator
+from taskhub.application.tasks import TaskService
+from taskhub.domain.errors import EditConflict, InvalidQuery, TaskNotFound
+from taskhub.domain.model import Task, TaskContent, TaskPatch, UserId
+from tests.factories import T0, FixedClock, user
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def service(clock: FixedClock) -> TaskService:
+    store = InMemoryStore()
+    return TaskService(lambda: InMemoryUnitOfWork(store), clock, RandomIdGenerator())
+
+
+async def test_timestamps_come_from_the_clock(service: TaskService, clock: FixedClock) -> None:
+    owner = user()
+    task = await service.create(owner, TaskContent(title="t"))
+    clock.advance(60)
+    patched = await service.patch(owner, task.id, TaskPatch(title="u"))
+    assert (patched.created_at, patched.updated_at) == (T0, T0 + timedelta(seconds=60))
+
+
+async def test_a_no_op_write_keeps_version_and_updated_at(service: TaskService, clock: FixedClock) -> None:
+    owner = user()
+    task = await service.create(owner, TaskContent(title="t"))
+    clock.advance(60)
+    assert await service.patch(owner, task.id, TaskPatch(title="t")) == task
+
+
+async def test_a_foreign_task_is_not_found_for_every_use_case(service: TaskService) -> None:
+    task = await service.create(user("alice"), TaskContent(title="t"))
+    mallory = user("mallory")
+    for attempt in (
+        service.get(mallory, task.id),
+        service.patch(mallory, task.id, TaskPatch(title="x")),
+        service.replace(mallory, task.id, TaskContent(title="x")),
+        service.complete(mallory, task.id),
+        service.reopen(mallory, task.id),
+        service.delete(mallory, task.id),
+    ):
+        with pytest.raises(TaskNotFound):
+            await attempt
+
+
+@pytest.mark.parametrize("limit", [0, 101, -1])
+async def test_page_size_is_bounded(service: TaskService, limit: int) -> None:
+    with pytest.raises(InvalidQuery, match="limit"):
+        await service.list(user(), limit=limit)
+
+
+@pytest.mark.parametrize("cursor", ["", "!!!", "eyJ2IjoyfQ", "x" * 600])
+async def test_a_cursor_we_did_not_issue_is_refused(service: TaskService, cursor: str) -> None:
+    with pytest.raises(InvalidQuery, match="cursor"):
+        await service.list(user(), cursor=cursor)
+
+
+async def test_pages_cover_every_task_once(service: TaskService, clock: FixedClock) -> None:
+    owner = user()
+    created = []
+    for i in range(7):
+        created.append(await service.create(owner, TaskContent(title=f"t{i}")))
+        clock.advance(1)
+    seen, cursor = [], None
+    while True:
+        page = await service.list(owner, limit=3, cursor=cursor)
+        seen += page.items
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == list(reversed(created))
+
+
+class _AlwaysStale(InMemoryUnitOfWork):
+    """A store where another writer always wins the race."""
+
+    async def __aenter__(self) -> _AlwaysStale:
+        await super().__aenter__()
+
+        async def lose(owner: UserId, task: Task, *, expected_version: int) -> bool:
+            return False
+
+        self.tasks.update = lose  # type: ignore[method-assign]
+        return self
+
+
+async def test_endless_contention_gives_up_with_a_conflict_and_writes_nothing(clock: FixedClock) -> None:
+    store = InMemoryStore()
+    owner = user()
+    seeding = TaskService(lambda: InMemoryUnitOfWork(store), clock, RandomIdGenerator())
+    task = await seeding.create(owner, TaskContent(title="t"))
+    contended = TaskService(lambda: _AlwaysStale(store), clock, RandomIdGenerator())
+    with pytest.raises(EditConflict):
+        await contended.patch(owner, task.id, TaskPatch(title="never stored"))
+    assert await seeding.get(owner, task.id) == task
