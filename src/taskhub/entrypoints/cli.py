@@ -6,11 +6,13 @@ import argparse
 import os
 import re
 import secrets
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Final
 
 from dotenv import load_dotenv
@@ -79,21 +81,48 @@ def _serve(_: argparse.Namespace) -> int:
         if settings.migrate_on_start:
             upgrade(database_url)
         _print_banner(settings)
-        uvicorn.run(
-            "taskhub.entrypoints.app:create_app_from_env",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            loop="uvloop",
-            http="httptools",
-            log_level=settings.log_level.lower(),
-            # X-Forwarded-* are only believed from configured proxies (see TRUSTED_PROXIES).
-            proxy_headers=False,
-            server_header=False,
-            timeout_graceful_shutdown=20,
-        )
+        with _stop_on_signals():
+            uvicorn.run(
+                "taskhub.entrypoints.app:create_app_from_env",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=settings.workers,
+                loop="uvloop",
+                http="httptools",
+                log_level=settings.log_level.lower(),
+                # X-Forwarded-* are not believed: no proxy is trusted by default.
+                proxy_headers=False,
+                server_header=False,
+                timeout_graceful_shutdown=20,
+            )
     return 0
+
+
+class _Stopped(Exception):
+    """SIGTERM or SIGINT arrived and the server has finished its graceful shutdown."""
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Turn the stop signal into a clean exit, so the embedded database is stopped too.
+
+    uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal through the
+    handlers that were there before it started. Ours raises an exception instead of killing
+    the process, which lets the `finally` blocks around the server run.
+    """
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise _Stopped()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    except _Stopped:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _migrate(_: argparse.Namespace) -> int:
