@@ -8,6 +8,7 @@ import pytest
 
 from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from taskhub.adapters.system import RandomIdGenerator
+from taskhub.application.operation_log import user_hash
 from taskhub.application.tasks import TaskService
 from taskhub.domain.errors import EditConflict, InvalidQuery, TaskNotFound
 from taskhub.domain.model import Task, TaskContent, TaskPatch, UserId
@@ -105,3 +106,23 @@ async def test_endless_contention_gives_up_with_a_conflict_and_writes_nothing(cl
     with pytest.raises(EditConflict):
         await contended.patch(owner, task.id, TaskPatch(title="never stored"))
     assert await seeding.get(owner, task.id) == task
+
+
+async def test_each_operation_is_logged_once_without_personal_text(
+    service: TaskService, caplog: pytest.LogCaptureFixture
+) -> None:
+    owner = user()
+    caplog.set_level("INFO", logger="taskhub.tasks")
+    task = await service.create(owner, TaskContent(title="secret title", description="secret body"))
+    with pytest.raises(TaskNotFound):
+        await service.get(user("stranger"), task.id)
+
+    events = [r for r in caplog.records if r.name == "taskhub.tasks"]
+    assert [(e.operation, e.outcome, e.task_id) for e in events] == [  # type: ignore[attr-defined]
+        ("create", "ok", str(task.id)),
+        ("read", "TaskNotFound", str(task.id)),
+    ]
+    assert all(e.levelname == "INFO" and e.duration_ms >= 0 for e in events)  # type: ignore[attr-defined]
+    assert owner not in caplog.text
+    assert "secret" not in caplog.text
+    assert events[0].user == user_hash(owner)  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from taskhub.application.cursors import decode_cursor, encode_cursor
+from taskhub.application.operation_log import logged
 from taskhub.domain.errors import EditConflict, InvalidQuery, TaskNotFound
 from taskhub.domain.model import Task, TaskContent, TaskId, TaskPatch, UserId
 from taskhub.ports.clock import Clock
@@ -35,6 +36,7 @@ class TaskService:
         self._clock = clock
         self._ids = ids
 
+    @logged("create")
     async def create(self, owner: UserId, content: TaskContent) -> Task:
         task = Task.create(self._ids.new_task_id(), owner, content, self._clock.now())
         async with self._uow() as uow:
@@ -42,10 +44,12 @@ class TaskService:
             await uow.commit()
         return task
 
+    @logged("read")
     async def get(self, owner: UserId, task_id: TaskId) -> Task:
         async with self._uow() as uow:
             return await _existing(uow.tasks, owner, task_id)
 
+    @logged("list")
     async def list(
         self, owner: UserId, *, limit: int = PAGE_SIZE_DEFAULT, cursor: str | None = None
     ) -> TaskPage:
@@ -60,18 +64,23 @@ class TaskService:
         next_cursor = encode_cursor(TaskKey(items[-1].created_at, items[-1].id)) if more else None
         return TaskPage(items=items, next_cursor=next_cursor)
 
+    @logged("replace")
     async def replace(self, owner: UserId, task_id: TaskId, content: TaskContent) -> Task:
         return await self._revise(owner, task_id, lambda task: task.replace(content, self._clock.now()))
 
+    @logged("patch")
     async def patch(self, owner: UserId, task_id: TaskId, patch: TaskPatch) -> Task:
         return await self._revise(owner, task_id, lambda task: task.patch(patch, self._clock.now()))
 
+    @logged("complete")
     async def complete(self, owner: UserId, task_id: TaskId) -> Task:
         return await self._revise(owner, task_id, lambda task: task.complete(self._clock.now()))
 
+    @logged("reopen")
     async def reopen(self, owner: UserId, task_id: TaskId) -> Task:
         return await self._revise(owner, task_id, lambda task: task.reopen(self._clock.now()))
 
+    @logged("delete")
     async def delete(self, owner: UserId, task_id: TaskId) -> None:
         async with self._uow() as uow:
             if not await uow.tasks.delete(owner, task_id, at=self._clock.now()):

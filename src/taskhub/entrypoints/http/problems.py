@@ -7,6 +7,7 @@ from typing import Final
 import msgspec
 from litestar import Response
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 _TYPE_PREFIX: Final = "urn:taskhub:problem:"
@@ -62,8 +63,19 @@ def problem_response(
     )
 
 
+_EXAMPLE_SLUGS: Final = {
+    400: "invalid-parameter",
+    401: "invalid-token",
+    404: "not-found",
+    409: "conflict",
+    413: "body-too-large",
+    415: "unsupported-media-type",
+    422: "validation-failed",
+    503: "unavailable",
+}
+
 _DESCRIPTIONS: Final = {
-    400: "Malformed JSON or a bad query parameter.",
+    400: "Malformed JSON, or a bad query or path parameter.",
     401: "Missing, malformed, expired or otherwise invalid bearer token.",
     404: "No such task for this user (or no such route).",
     409: "The request conflicts with another one in flight; retry.",
@@ -75,13 +87,25 @@ _DESCRIPTIONS: Final = {
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for the problems a route can answer with."""
+    """OpenAPI entries for the problems a route can answer with (each with an example)."""
     return {
         status: ResponseSpec(
             data_container=Problem,
             description=_DESCRIPTIONS[status],
             media_type=PROBLEM_MEDIA_TYPE,
             generate_examples=False,
+            examples=[Example(summary=_DESCRIPTIONS[status], value=_example(status))],
         )
         for status in statuses
+    }
+
+
+def _example(status: int) -> dict[str, object]:
+    return {
+        "type": problem_type(_EXAMPLE_SLUGS[status]),
+        "title": _DESCRIPTIONS[status],
+        "status": status,
+        "detail": _DESCRIPTIONS[status],
+        "instance": "/api/tasks",
+        "request_id": "6f1c0c6a2e0b4f6e9a3b1d2c3e4f5a6b",
     }

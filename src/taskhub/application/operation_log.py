@@ -1,0 +1,70 @@
+"""One structured INFO event per task operation: what, on which task, for whom, how it ended.
+
+Never the title or the description (they are personal data); the user appears as a short hash
+so logs can be correlated per user without naming anyone.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from uuid import UUID
+
+from taskhub.domain.errors import TaskhubError
+from taskhub.domain.model import Task, UserId
+
+_log = logging.getLogger("taskhub.tasks")
+
+S = TypeVar("S")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def user_hash(user: UserId) -> str:
+    return hashlib.sha256(user.encode()).hexdigest()[:16]
+
+
+def logged(
+    operation: str,
+) -> Callable[
+    [Callable[Concatenate[S, UserId, P], Coroutine[Any, Any, R]]],
+    Callable[Concatenate[S, UserId, P], Coroutine[Any, Any, R]],
+]:
+    def decorate(
+        method: Callable[Concatenate[S, UserId, P], Coroutine[Any, Any, R]],
+    ) -> Callable[Concatenate[S, UserId, P], Coroutine[Any, Any, R]]:
+        async def run(self: S, owner: UserId, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            started = time.perf_counter()
+            task_id = next((a for a in args if isinstance(a, UUID)), None)
+            try:
+                result = await method(self, owner, *args, **kwargs)
+            except TaskhubError as exc:
+                _emit(operation, owner, task_id, type(exc).__name__, started)
+                raise
+            except Exception:
+                _emit(operation, owner, task_id, "error", started)
+                raise
+            _emit(operation, owner, result.id if isinstance(result, Task) else task_id, "ok", started)
+            return result
+
+        functools.update_wrapper(run, method)
+        return run
+
+    return decorate
+
+
+def _emit(operation: str, owner: UserId, task_id: UUID | None, outcome: str, started: float) -> None:
+    _log.info(
+        "task operation",
+        extra={
+            "operation": operation,
+            "task_id": str(task_id) if task_id else None,
+            "user": user_hash(owner),
+            "outcome": outcome,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
