@@ -82,3 +82,35 @@ def test_production_does_not_migrate_on_start_unless_asked() -> None:
     env = {"TASKHUB_ENV": "production", "DATABASE_URL": "postgresql://h/db", "BETTER_AUTH_SECRET": SECRET}
     assert Settings.from_env(env).migrate_on_start is False
     assert Settings.from_env({**env, "MIGRATE_ON_START": "true"}).migrate_on_start is True
+
+
+def test_better_auth_url_turns_on_jwks_mode_with_its_issuer_and_audience() -> None:
+    settings = Settings.from_env({"BETTER_AUTH_URL": "https://app.example.com/"})
+    assert settings.jwks_url == "https://app.example.com/api/auth/jwks"
+    assert (settings.jwks_issuer, settings.jwks_audience) == ("https://app.example.com",) * 2
+    assert (settings.jwt_issuer, settings.jwt_audience) == (None, None)
+
+
+def test_explicit_jwks_url_issuer_and_audience_override_the_defaults() -> None:
+    settings = Settings.from_env(
+        {
+            "BETTER_AUTH_URL": "https://app.example.com",
+            "BETTER_AUTH_JWKS_URL": "https://keys.example.com/jwks.json",
+            "JWT_ISSUER": "issuer",
+            "JWT_AUDIENCE": "taskhub",
+        }
+    )
+    assert settings.jwks_url == "https://keys.example.com/jwks.json"
+    assert (settings.jwks_issuer, settings.jwks_audience) == ("issuer", "taskhub")
+
+
+@pytest.mark.parametrize("name", ["BETTER_AUTH_URL", "BETTER_AUTH_JWKS_URL"])
+@pytest.mark.parametrize("value", ["ftp://x", "app.example.com", "https://"])
+def test_auth_urls_must_be_http_urls(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_production_accepts_jwks_mode_without_a_secret() -> None:
+    env = {"TASKHUB_ENV": "production", "DATABASE_URL": "postgresql://h/db", "BETTER_AUTH_URL": "https://a.b"}
+    assert Settings.from_env(env).auth_secret is None

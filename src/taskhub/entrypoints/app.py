@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from litestar import Litestar, Router
@@ -26,8 +27,22 @@ API_PREFIX = "/api"
 def create_app(container: Container) -> Litestar:
     settings: Settings = container.settings()
 
-    async def close_pool() -> None:
+    async def warm_up() -> None:
+        # Fetch the JWKS in the background: the first request should not pay for it, and a slow
+        # auth server must never delay start-up or readiness.
+        jwks = container.jwks()
+        if jwks is not None:
+            background.add(asyncio.get_running_loop().create_task(jwks.refresh()))
+
+    async def close() -> None:
+        for task in background:
+            task.cancel()
+        jwks = container.jwks()
+        if jwks is not None:
+            await jwks.close()
         await container.engine().dispose()
+
+    background: set[asyncio.Task[None]] = set()
 
     api = Router(
         path=API_PREFIX,
@@ -45,7 +60,8 @@ def create_app(container: Container) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=StrictJsonRequest,
         request_max_body_size=settings.max_body_bytes,
-        on_shutdown=[close_pool],
+        on_startup=[warm_up],
+        on_shutdown=[close],
         openapi_config=OpenAPIConfig(
             title="taskhub",
             version="1.0.0",

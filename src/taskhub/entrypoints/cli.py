@@ -73,8 +73,8 @@ def _serve(_: argparse.Namespace) -> int:
     settings = _settings()
     configure_logging(settings.log_level)
     with _database(settings) as database_url:
-        if not settings.is_production:
-            os.environ.setdefault("BETTER_AUTH_SECRET", _dev_secret(settings.data_dir, create=True))
+        if not settings.is_production and not settings.has_token_keys:
+            os.environ["BETTER_AUTH_SECRET"] = _dev_secret(settings.data_dir, create=True)
         # Worker processes build their app from the environment: hand them what we resolved.
         os.environ["DATABASE_URL"] = database_url
         settings = _settings()

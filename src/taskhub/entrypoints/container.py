@@ -5,6 +5,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from taskhub.adapters.jose_tokens import JoseTokenVerifier
+from taskhub.adapters.jwks import JwksCache
 from taskhub.adapters.postgres.engine import create_engine
 from taskhub.adapters.postgres.migrations import head_revision
 from taskhub.adapters.postgres.readiness import PostgresReadiness
@@ -12,6 +13,17 @@ from taskhub.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from taskhub.adapters.system import RandomIdGenerator, SystemClock
 from taskhub.application.tasks import TaskService
 from taskhub.entrypoints.settings import Settings
+
+
+def _jwks_cache(settings: Settings) -> JwksCache | None:
+    if settings.jwks_url is None:
+        return None
+    return JwksCache(
+        settings.jwks_url,
+        ttl_seconds=settings.jwks_cache_ttl_seconds,
+        min_refresh_interval_seconds=settings.jwks_refresh_interval_seconds,
+        timeout_seconds=settings.jwks_timeout_seconds,
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -34,11 +46,15 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ids=ids,
     )
+    jwks = providers.Singleton(_jwks_cache, settings=settings)
     token_verifier = providers.Singleton(
         JoseTokenVerifier,
         secret=settings.provided.auth_secret,
+        jwks=jwks,
         issuer=settings.provided.jwt_issuer,
         audience=settings.provided.jwt_audience,
+        jwks_issuer=settings.provided.jwks_issuer,
+        jwks_audience=settings.provided.jwks_audience,
         leeway_seconds=settings.provided.jwt_leeway_seconds,
     )
     readiness = providers.Singleton(

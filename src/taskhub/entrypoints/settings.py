@@ -11,11 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, TypeVar
+from urllib.parse import urlsplit
 
 from taskhub.adapters.jose_tokens import MIN_SECRET_BYTES
 from taskhub.adapters.postgres.engine import InvalidDatabaseUrl, PoolSettings, asyncpg_url
 
 DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024
+# Where Better Auth's jwt plugin serves its public keys, below its base URL.
+BETTER_AUTH_JWKS_PATH: Final = "/api/auth/jwks"
 
 _E = TypeVar("_E", bound=enum.StrEnum)
 
@@ -39,9 +42,14 @@ class Settings:
     data_dir: Path = Path(".taskhub")
     embedded_pgdata: Path = Path(".taskhub/pgdata")
     auth_secret: str | None = None
+    better_auth_url: str | None = None
+    jwks_url: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: int = 30
+    jwks_cache_ttl_seconds: int = 300
+    jwks_refresh_interval_seconds: int = 30
+    jwks_timeout_seconds: float = 3.0
     pool: PoolSettings = field(default_factory=PoolSettings)
     migrate_on_start: bool = True
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
@@ -50,6 +58,20 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
+
+    @property
+    def jwks_issuer(self) -> str | None:
+        """Better Auth sets `iss` to its base URL; JWT_ISSUER overrides it."""
+        return self.jwt_issuer or self.better_auth_url
+
+    @property
+    def jwks_audience(self) -> str | None:
+        """Better Auth sets `aud` to its base URL; JWT_AUDIENCE overrides it."""
+        return self.jwt_audience or self.better_auth_url
+
+    @property
+    def has_token_keys(self) -> bool:
+        return self.auth_secret is not None or self.jwks_url is not None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -68,8 +90,16 @@ class Settings:
         secret = reader.text("BETTER_AUTH_SECRET")
         if secret is not None and len(secret.encode()) < MIN_SECRET_BYTES:
             raise SettingsError(f"BETTER_AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes")
-        if secret is None and production:
-            raise SettingsError("BETTER_AUTH_SECRET is required when TASKHUB_ENV=production")
+        better_auth_url = reader.url("BETTER_AUTH_URL")
+        if better_auth_url is not None:
+            better_auth_url = better_auth_url.rstrip("/")
+        jwks_url = reader.url("BETTER_AUTH_JWKS_URL") or (
+            f"{better_auth_url}{BETTER_AUTH_JWKS_PATH}" if better_auth_url else None
+        )
+        if secret is None and jwks_url is None and production:
+            raise SettingsError(
+                "set BETTER_AUTH_SECRET, BETTER_AUTH_URL or BETTER_AUTH_JWKS_URL when TASKHUB_ENV=production"
+            )
         defaults = PoolSettings()
         pool = PoolSettings(
             size=reader.integer("DB_POOL_SIZE", defaults.size, minimum=1),
@@ -94,9 +124,14 @@ class Settings:
             data_dir=data_dir,
             embedded_pgdata=Path(reader.text("EMBEDDED_PGDATA") or data_dir / "pgdata"),
             auth_secret=secret,
+            better_auth_url=better_auth_url,
+            jwks_url=jwks_url,
             jwt_issuer=reader.text("JWT_ISSUER"),
             jwt_audience=reader.text("JWT_AUDIENCE"),
             jwt_leeway_seconds=reader.integer("JWT_LEEWAY_SECONDS", 30, minimum=0, maximum=300),
+            jwks_cache_ttl_seconds=reader.integer("JWKS_CACHE_TTL_SECONDS", 300, minimum=1),
+            jwks_refresh_interval_seconds=reader.integer("JWKS_REFRESH_INTERVAL_SECONDS", 30, minimum=1),
+            jwks_timeout_seconds=reader.number("JWKS_TIMEOUT_SECONDS", 3.0, minimum=0.1),
             pool=pool,
             migrate_on_start=reader.boolean("MIGRATE_ON_START", not production),
             max_body_bytes=reader.integer(
@@ -113,6 +148,15 @@ class _Reader:
     def text(self, name: str) -> str | None:
         value = self._env.get(name, "").strip()
         return value or None
+
+    def url(self, name: str) -> str | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        parts = urlsplit(raw)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise SettingsError(f"{name} must be an http:// or https:// URL")
+        return raw
 
     def integer(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
         raw = self.text(name)
