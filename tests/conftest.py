@@ -107,7 +107,7 @@ async def clean_tables(engine: AsyncEngine) -> AsyncIterator[None]:
     """Each PostgreSQL test starts and ends with empty tables."""
     yield
     async with engine.begin() as connection:
-        await connection.exec_driver_sql("TRUNCATE tasks")
+        await connection.exec_driver_sql("TRUNCATE tasks, idempotency_keys")
 
 
 @pytest.fixture

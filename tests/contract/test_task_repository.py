@@ -160,3 +160,19 @@ async def test_listing_only_returns_the_owners_tasks(uow_factory: UowFactory) ->
 
     async with uow_factory() as uow:
         assert await uow.tasks.list_newest_first(alice, limit=10, after=None) == [mine]
+
+
+async def test_a_delete_at_a_stale_version_changes_nothing(uow_factory: UowFactory) -> None:
+    owner = user()
+    task = make_task(owner)
+    async with uow_factory() as uow:
+        await uow.tasks.add(task)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.tasks.delete(owner, task.id, at=T0, expected_version=task.version + 1) is False
+        assert await uow.tasks.delete(owner, task.id, at=T0, expected_version=task.version) is True
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.tasks.get(owner, task.id) is None

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import taskhub.ports.repositories
 import taskhub.ports.token_verifier
-from taskhub.domain.errors import EditConflict, InvalidQuery, InvalidTask, TaskhubError, TaskNotFound
+from taskhub.domain.errors import (
+    EditConflict,
+    IdempotencyKeyReused,
+    InvalidQuery,
+    InvalidTask,
+    PreconditionFailed,
+    RequestInFlight,
+    TaskhubError,
+    TaskNotFound,
+)
 from taskhub.entrypoints.http.errors import kind_of
 from taskhub.ports.repositories import StorageUnavailable
 from taskhub.ports.token_verifier import InvalidToken, TokenRejection
@@ -26,6 +35,9 @@ def test_every_taskhub_error_has_a_status() -> None:
         InvalidTask: InvalidTask([]),
         InvalidQuery: InvalidQuery("limit", "bad"),
         EditConflict: EditConflict(),
+        PreconditionFailed: PreconditionFailed(3),
+        RequestInFlight: RequestInFlight(),
+        IdempotencyKeyReused: IdempotencyKeyReused(),
         StorageUnavailable: StorageUnavailable("down"),
         InvalidToken: InvalidToken(TokenRejection.EXPIRED),
     }
@@ -36,6 +48,9 @@ def test_every_taskhub_error_has_a_status() -> None:
         "InvalidTask": 422,
         "InvalidQuery": 400,
         "EditConflict": 409,
+        "PreconditionFailed": 412,
+        "RequestInFlight": 409,
+        "IdempotencyKeyReused": 422,
         "StorageUnavailable": 503,
         "InvalidToken": 401,
     }

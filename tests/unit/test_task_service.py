@@ -9,9 +9,10 @@ import pytest
 from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from taskhub.adapters.system import RandomIdGenerator
 from taskhub.application.operation_log import user_hash
-from taskhub.application.tasks import TaskService
+from taskhub.application.tasks import IdempotentRequest, TaskService
 from taskhub.domain.errors import EditConflict, InvalidQuery, TaskNotFound
 from taskhub.domain.model import Task, TaskContent, TaskPatch, UserId
+from taskhub.ports.idempotency import StoredReply
 from tests.factories import T0, FixedClock, user
 
 
@@ -126,3 +127,28 @@ async def test_each_operation_is_logged_once_without_personal_text(
     assert owner not in caplog.text
     assert "secret" not in caplog.text
     assert events[0].user == user_hash(owner)  # type: ignore[attr-defined]
+
+
+def creating(title: str, key: str = "k") -> IdempotentRequest:
+    return IdempotentRequest(
+        key=key, fingerprint=title, render=lambda task: StoredReply(201, str(task.id).encode())
+    )
+
+
+async def test_an_idempotent_create_replays_within_the_ttl(service: TaskService, clock: FixedClock) -> None:
+    owner = user()
+    first = await service.create_once(owner, TaskContent(title="t"), creating("t"))
+    clock.advance(23 * 3600)
+    again = await service.create_once(owner, TaskContent(title="t"), creating("t"))
+    assert (first.replayed, again.replayed, again.reply) == (False, True, first.reply)
+    assert len((await service.list(owner)).items) == 1
+
+
+async def test_an_expired_idempotency_key_starts_afresh(service: TaskService, clock: FixedClock) -> None:
+    owner = user()
+    first = await service.create_once(owner, TaskContent(title="t"), creating("t"))
+    clock.advance(24 * 3600 + 1)
+    later = await service.create_once(owner, TaskContent(title="other"), creating("other"))
+    assert later.replayed is False
+    assert later.reply != first.reply
+    assert len((await service.list(owner)).items) == 2

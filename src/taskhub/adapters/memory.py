@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Self
 
 from taskhub.domain.model import Task, TaskId, UserId
+from taskhub.ports.idempotency import IdempotencyRecord, StoredReply
 from taskhub.ports.repositories import TaskKey
 
 
@@ -17,6 +18,7 @@ class InMemoryStore:
     def __init__(self) -> None:
         self.tasks: dict[TaskId, Task] = {}
         self.deleted_at: dict[TaskId, datetime] = {}
+        self.idempotency: dict[tuple[UserId, str], IdempotencyRecord] = {}
         # One transaction at a time: the simplest isolation that is still serializable.
         self.lock = asyncio.Lock()
 
@@ -47,8 +49,11 @@ class InMemoryTaskRepository:
         self._tasks[task.id] = task
         return True
 
-    async def delete(self, owner: UserId, task_id: TaskId, *, at: datetime) -> bool:
-        if self._live(owner, task_id) is None:
+    async def delete(
+        self, owner: UserId, task_id: TaskId, *, at: datetime, expected_version: int | None = None
+    ) -> bool:
+        current = self._live(owner, task_id)
+        if current is None or (expected_version is not None and current.version != expected_version):
             return False
         self._deleted_at[task_id] = at
         return True
@@ -61,21 +66,48 @@ class InMemoryTaskRepository:
         return ordered[:limit]
 
 
+class InMemoryIdempotencyStore:
+    def __init__(self, records: dict[tuple[UserId, str], IdempotencyRecord]) -> None:
+        self._records = records
+
+    async def claim(self, owner: UserId, key: str) -> bool:
+        # Units of work run one at a time here, so no other transaction can hold the key.
+        return True
+
+    async def find(self, owner: UserId, key: str) -> IdempotencyRecord | None:
+        return self._records.get((owner, key))
+
+    async def save(
+        self,
+        owner: UserId,
+        key: str,
+        fingerprint: str,
+        reply: StoredReply,
+        *,
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        self._records[(owner, key)] = IdempotencyRecord(fingerprint, reply, expires_at)
+
+    async def purge_expired(self, now: datetime, *, batch_size: int = 1000) -> int:
+        expired = [k for k, r in self._records.items() if r.expires_at <= now][:batch_size]
+        for k in expired:
+            del self._records[k]
+        return len(expired)
+
+
 class InMemoryUnitOfWork:
     """Works on a private copy of the store; commit publishes it, anything else discards it."""
 
     tasks: InMemoryTaskRepository
+    idempotency: InMemoryIdempotencyStore
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
-        self._tasks: dict[TaskId, Task] = {}
-        self._deleted_at: dict[TaskId, datetime] = {}
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
-        self._tasks = dict(self._store.tasks)
-        self._deleted_at = dict(self._store.deleted_at)
-        self.tasks = InMemoryTaskRepository(self._tasks, self._deleted_at)
+        self._begin()
         return self
 
     async def __aexit__(
@@ -89,7 +121,13 @@ class InMemoryUnitOfWork:
     async def commit(self) -> None:
         self._store.tasks = self._tasks
         self._store.deleted_at = self._deleted_at
+        self._store.idempotency = self._idempotency
         # Later writes in this unit of work must not reach the store without another commit.
-        self._tasks = dict(self._tasks)
-        self._deleted_at = dict(self._deleted_at)
+        self._begin()
+
+    def _begin(self) -> None:
+        self._tasks = dict(self._store.tasks)
+        self._deleted_at = dict(self._store.deleted_at)
+        self._idempotency = dict(self._store.idempotency)
         self.tasks = InMemoryTaskRepository(self._tasks, self._deleted_at)
+        self.idempotency = InMemoryIdempotencyStore(self._idempotency)

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Final
 
 from taskhub.application.cursors import decode_cursor, encode_cursor
 from taskhub.application.operation_log import logged
-from taskhub.domain.errors import EditConflict, InvalidQuery, TaskNotFound
+from taskhub.domain.errors import (
+    EditConflict,
+    IdempotencyKeyReused,
+    InvalidQuery,
+    PreconditionFailed,
+    RequestInFlight,
+    TaskNotFound,
+)
 from taskhub.domain.model import Task, TaskContent, TaskId, TaskPatch, UserId
+from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.clock import Clock
+from taskhub.ports.idempotency import StoredReply
 from taskhub.ports.ids import IdGenerator
 from taskhub.ports.repositories import TaskKey, TaskRepository
-from taskhub.ports.unit_of_work import UnitOfWorkFactory
+from taskhub.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 PAGE_SIZE_MIN: Final = 1
 PAGE_SIZE_MAX: Final = 100
 PAGE_SIZE_DEFAULT: Final = 50
+DEFAULT_IDEMPOTENCY_TTL: Final = timedelta(hours=24)
 
-# Last-writer-wins updates are optimistic: read, change, write if the version is unchanged.
-# A concurrent writer makes the write miss; re-reading a few times settles any real contention.
+# Writes are optimistic: read, change, write if the version is unchanged. A concurrent writer
+# makes the write miss; re-reading a few times settles any real contention.
 _WRITE_ATTEMPTS: Final = 5
 
 
@@ -30,19 +41,35 @@ class TaskPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class IdempotentRequest:
+    """A retried-safe request: its key, the fingerprint of what was asked, and how to answer it."""
+
+    key: str
+    fingerprint: str
+    render: Callable[[Task], StoredReply]
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentOutcome:
+    reply: StoredReply
+    replayed: bool
+
+
 class TaskService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        ids: IdGenerator,
+        idempotency_ttl: timedelta = DEFAULT_IDEMPOTENCY_TTL,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._ids = ids
+        self._idempotency_ttl = idempotency_ttl
 
-    @logged("create")
-    async def create(self, owner: UserId, content: TaskContent) -> Task:
-        task = Task.create(self._ids.new_task_id(), owner, content, self._clock.now())
-        async with self._uow() as uow:
-            await uow.tasks.add(task)
-            await uow.commit()
-        return task
+    # --- reads ----------------------------------------------------------------------------------
 
     @logged("read")
     async def get(self, owner: UserId, task_id: TaskId) -> Task:
@@ -64,41 +91,166 @@ class TaskService:
         next_cursor = encode_cursor(TaskKey(items[-1].created_at, items[-1].id)) if more else None
         return TaskPage(items=items, next_cursor=next_cursor)
 
+    # --- writes ---------------------------------------------------------------------------------
+
+    @logged("create")
+    async def create(self, owner: UserId, content: TaskContent) -> Task:
+        async with self._uow() as uow:
+            task = await self._create_in(uow, owner, content)
+            await uow.commit()
+        return task
+
+    @logged("create")
+    async def create_once(
+        self, owner: UserId, content: TaskContent, request: IdempotentRequest
+    ) -> IdempotentOutcome:
+        return await self._once(owner, request, lambda uow: self._create_in(uow, owner, content))
+
     @logged("replace")
-    async def replace(self, owner: UserId, task_id: TaskId, content: TaskContent) -> Task:
-        return await self._revise(owner, task_id, lambda task: task.replace(content, self._clock.now()))
+    async def replace(
+        self, owner: UserId, task_id: TaskId, content: TaskContent, condition: VersionCondition | None = None
+    ) -> Task:
+        return await self._revise(
+            owner, task_id, lambda task: task.replace(content, self._clock.now()), condition
+        )
 
     @logged("patch")
-    async def patch(self, owner: UserId, task_id: TaskId, patch: TaskPatch) -> Task:
-        return await self._revise(owner, task_id, lambda task: task.patch(patch, self._clock.now()))
+    async def patch(
+        self, owner: UserId, task_id: TaskId, patch: TaskPatch, condition: VersionCondition | None = None
+    ) -> Task:
+        return await self._revise(
+            owner, task_id, lambda task: task.patch(patch, self._clock.now()), condition
+        )
 
     @logged("complete")
-    async def complete(self, owner: UserId, task_id: TaskId) -> Task:
-        return await self._revise(owner, task_id, lambda task: task.complete(self._clock.now()))
+    async def complete(
+        self, owner: UserId, task_id: TaskId, condition: VersionCondition | None = None
+    ) -> Task:
+        return await self._revise(owner, task_id, self._completed, condition)
+
+    @logged("complete")
+    async def complete_once(
+        self,
+        owner: UserId,
+        task_id: TaskId,
+        request: IdempotentRequest,
+        condition: VersionCondition | None = None,
+    ) -> IdempotentOutcome:
+        return await self._once(
+            owner, request, lambda uow: self._revise_in(uow, owner, task_id, self._completed, condition)
+        )
 
     @logged("reopen")
-    async def reopen(self, owner: UserId, task_id: TaskId) -> Task:
-        return await self._revise(owner, task_id, lambda task: task.reopen(self._clock.now()))
+    async def reopen(self, owner: UserId, task_id: TaskId, condition: VersionCondition | None = None) -> Task:
+        return await self._revise(owner, task_id, self._reopened, condition)
+
+    @logged("reopen")
+    async def reopen_once(
+        self,
+        owner: UserId,
+        task_id: TaskId,
+        request: IdempotentRequest,
+        condition: VersionCondition | None = None,
+    ) -> IdempotentOutcome:
+        return await self._once(
+            owner, request, lambda uow: self._revise_in(uow, owner, task_id, self._reopened, condition)
+        )
 
     @logged("delete")
-    async def delete(self, owner: UserId, task_id: TaskId) -> None:
+    async def delete(self, owner: UserId, task_id: TaskId, condition: VersionCondition | None = None) -> None:
         async with self._uow() as uow:
-            if not await uow.tasks.delete(owner, task_id, at=self._clock.now()):
-                raise TaskNotFound()
+            if condition is None:
+                if not await uow.tasks.delete(owner, task_id, at=self._clock.now()):
+                    raise TaskNotFound()
+            else:
+                await self._delete_if(uow, owner, task_id, condition)
             await uow.commit()
 
-    async def _revise(self, owner: UserId, task_id: TaskId, change: Callable[[Task], Task]) -> Task:
+    # --- the pieces the use cases share ---------------------------------------------------------
+
+    def _completed(self, task: Task) -> Task:
+        return task.complete(self._clock.now())
+
+    def _reopened(self, task: Task) -> Task:
+        return task.reopen(self._clock.now())
+
+    async def _create_in(self, uow: UnitOfWork, owner: UserId, content: TaskContent) -> Task:
+        task = Task.create(self._ids.new_task_id(), owner, content, self._clock.now())
+        await uow.tasks.add(task)
+        return task
+
+    async def _revise(
+        self,
+        owner: UserId,
+        task_id: TaskId,
+        change: Callable[[Task], Task],
+        condition: VersionCondition | None,
+    ) -> Task:
         async with self._uow() as uow:
-            for _ in range(_WRITE_ATTEMPTS):
-                current = await _existing(uow.tasks, owner, task_id)
-                revised = change(current)
-                if revised is current:
-                    return current
-                if await uow.tasks.update(owner, revised, expected_version=current.version):
-                    await uow.commit()
-                    return revised
-            # Still losing after several rounds: report it as contention the client may retry.
-            raise EditConflict()
+            task = await self._revise_in(uow, owner, task_id, change, condition)
+            await uow.commit()
+        return task
+
+    async def _revise_in(
+        self,
+        uow: UnitOfWork,
+        owner: UserId,
+        task_id: TaskId,
+        change: Callable[[Task], Task],
+        condition: VersionCondition | None,
+    ) -> Task:
+        for _ in range(_WRITE_ATTEMPTS):
+            current = await _existing(uow.tasks, owner, task_id)
+            if condition is not None and not condition.allows(current.version):
+                raise PreconditionFailed(current.version)
+            revised = change(current)
+            if revised is current:
+                return current
+            # The version check is part of the UPDATE itself: a writer that got in between makes
+            # it match no row, and the next round re-reads (and re-checks If-Match).
+            if await uow.tasks.update(owner, revised, expected_version=current.version):
+                return revised
+        raise EditConflict()
+
+    async def _delete_if(
+        self, uow: UnitOfWork, owner: UserId, task_id: TaskId, condition: VersionCondition
+    ) -> None:
+        for _ in range(_WRITE_ATTEMPTS):
+            current = await _existing(uow.tasks, owner, task_id)
+            if not condition.allows(current.version):
+                raise PreconditionFailed(current.version)
+            if await uow.tasks.delete(owner, task_id, at=self._clock.now(), expected_version=current.version):
+                return
+        raise EditConflict()
+
+    async def _once(
+        self,
+        owner: UserId,
+        request: IdempotentRequest,
+        action: Callable[[UnitOfWork], Awaitable[Task]],
+    ) -> IdempotentOutcome:
+        async with self._uow() as uow:
+            # The claim is held until this transaction ends, by whichever instance runs it.
+            if not await uow.idempotency.claim(owner, request.key):
+                raise RequestInFlight()
+            now = self._clock.now()
+            record = await uow.idempotency.find(owner, request.key)
+            if record is not None and record.expires_at > now:
+                if record.fingerprint != request.fingerprint:
+                    raise IdempotencyKeyReused()
+                return IdempotentOutcome(record.reply, replayed=True)
+            task = await action(uow)
+            reply = request.render(task)
+            await uow.idempotency.save(
+                owner,
+                request.key,
+                request.fingerprint,
+                reply,
+                created_at=now,
+                expires_at=now + self._idempotency_ttl,
+            )
+            await uow.commit()
+        return IdempotentOutcome(reply, replayed=False)
 
 
 async def _existing(tasks: TaskRepository, owner: UserId, task_id: TaskId) -> Task:

@@ -45,3 +45,25 @@ class EditConflict(TaskhubError):
 
     def __init__(self) -> None:
         super().__init__("The task is being changed by another request; retry.")
+
+
+class PreconditionFailed(TaskhubError):
+    """The task is no longer at a version the client's If-Match allows; nothing was written."""
+
+    def __init__(self, current_version: int) -> None:
+        self.current_version = current_version
+        super().__init__("The task has changed since you read it; fetch it again before writing.")
+
+
+class RequestInFlight(TaskhubError):
+    """Another request with the same Idempotency-Key is still running."""
+
+    def __init__(self) -> None:
+        super().__init__("A request with this Idempotency-Key is still in progress; retry shortly.")
+
+
+class IdempotencyKeyReused(TaskhubError):
+    """The Idempotency-Key was already used for a different request."""
+
+    def __init__(self) -> None:
+        super().__init__("This Idempotency-Key was already used with a different request.")

@@ -25,6 +25,7 @@ TAGS_MAX_COUNT: Final = 20
 TAG_MAX_LENGTH: Final = 40
 TIME_ZONE_MAX_LENGTH: Final = 64
 USER_ID_MAX_LENGTH: Final = 255
+IDEMPOTENCY_KEY_MAX_LENGTH: Final = 255
 
 # Control characters (C0, DEL, C1) and UTF-16 surrogates, which a JSON "\ud800" escape can
 # smuggle into a str and which no database encoding accepts.

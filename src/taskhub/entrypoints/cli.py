@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import secrets
@@ -10,6 +11,7 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -20,9 +22,12 @@ from dotenv import load_dotenv
 from taskhub.adapters.jose_tokens import mint_shared_secret_token
 from taskhub.adapters.postgres.embedded import EmbeddedPostgres
 from taskhub.adapters.postgres.migrations import upgrade
+from taskhub.application.maintenance import PurgeReport
 from taskhub.domain.model import is_valid_user_id
+from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.logs import configure_logging
 from taskhub.entrypoints.settings import Settings, SettingsError
+from taskhub.ports.repositories import StorageUnavailable
 
 _DEV_SECRET_FILE: Final = "dev-secret"  # noqa: S105 - a file name
 _TTL = re.compile(r"(\d+)([smhd])")
@@ -55,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
     migrate.set_defaults(run=_migrate)
+
+    purge = commands.add_parser(
+        "purge", help="delete expired idempotency keys (safe to run from cron on every instance)"
+    )
+    purge.set_defaults(run=_purge)
 
     token = commands.add_parser("token", help="mint a development HS256 token with BETTER_AUTH_SECRET")
     token.add_argument("--sub", required=True, help="the user id the token speaks for")
@@ -131,6 +141,26 @@ def _migrate(_: argparse.Namespace) -> int:
     with _database(settings) as database_url:
         upgrade(database_url)
     print("taskhub: database schema is up to date")
+    return 0
+
+
+def _purge(_: argparse.Namespace) -> int:
+    settings = _settings()
+    configure_logging(settings.log_level)
+    with _database(settings) as database_url:
+        container = Container(settings=replace(settings, database_url=database_url))
+
+        async def run() -> PurgeReport:
+            try:
+                return await container.maintenance().purge()
+            finally:
+                await container.engine().dispose()
+
+        try:
+            report = asyncio.run(run())
+        except StorageUnavailable as exc:
+            raise CliError("the database is unavailable") from exc
+    print(f"taskhub: purged {report.idempotency_keys} expired idempotency keys")
     return 0
 
 

@@ -11,6 +11,7 @@ from taskhub.adapters.postgres.migrations import head_revision
 from taskhub.adapters.postgres.readiness import PostgresReadiness
 from taskhub.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from taskhub.adapters.system import RandomIdGenerator, SystemClock
+from taskhub.application.maintenance import MaintenanceService
 from taskhub.application.tasks import TaskService
 from taskhub.entrypoints.settings import Settings
 
@@ -45,7 +46,9 @@ class Container(containers.DeclarativeContainer):
         uow=unit_of_work.provider,
         clock=clock,
         ids=ids,
+        idempotency_ttl=settings.provided.idempotency_ttl,
     )
+    maintenance = providers.Singleton(MaintenanceService, uow=unit_of_work.provider, clock=clock)
     jwks = providers.Singleton(_jwks_cache, settings=settings)
     token_verifier = providers.Singleton(
         JoseTokenVerifier,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Final, TypeVar
 from urllib.parse import urlsplit
@@ -53,6 +54,7 @@ class Settings:
     pool: PoolSettings = field(default_factory=PoolSettings)
     migrate_on_start: bool = True
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    idempotency_ttl_seconds: int = 24 * 3600
     log_level: str = "INFO"
 
     @property
@@ -68,6 +70,10 @@ class Settings:
     def jwks_audience(self) -> str | None:
         """Better Auth sets `aud` to its base URL; JWT_AUDIENCE overrides it."""
         return self.jwt_audience or self.better_auth_url
+
+    @property
+    def idempotency_ttl(self) -> timedelta:
+        return timedelta(seconds=self.idempotency_ttl_seconds)
 
     @property
     def has_token_keys(self) -> bool:
@@ -136,6 +142,9 @@ class Settings:
             migrate_on_start=reader.boolean("MIGRATE_ON_START", not production),
             max_body_bytes=reader.integer(
                 "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1024, maximum=16 * 1024 * 1024
+            ),
+            idempotency_ttl_seconds=reader.integer(
+                "IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60, maximum=30 * 24 * 3600
             ),
             log_level=reader.choice_text("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         )

@@ -34,8 +34,11 @@ class TaskRepository(Protocol):
         """Store `task` if the stored version is still `expected_version`; False otherwise."""
         ...
 
-    async def delete(self, owner: UserId, task_id: TaskId, *, at: datetime) -> bool:
-        """Mark the task deleted (a tombstone stays for sync); False when there was none."""
+    async def delete(
+        self, owner: UserId, task_id: TaskId, *, at: datetime, expected_version: int | None = None
+    ) -> bool:
+        """Mark the task deleted (a tombstone stays for sync); False when there was none, or when
+        `expected_version` is given and the stored version differs."""
         ...
 
     async def list_newest_first(self, owner: UserId, *, limit: int, after: TaskKey | None) -> list[Task]:

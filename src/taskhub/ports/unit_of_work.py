@@ -6,6 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
+from taskhub.ports.idempotency import IdempotencyStore
 from taskhub.ports.repositories import TaskRepository
 
 
@@ -13,6 +14,7 @@ class UnitOfWork(Protocol):
     """`async with uow:` opens a transaction; leaving it without `commit()` rolls it back."""
 
     tasks: TaskRepository
+    idempotency: IdempotencyStore
 
     async def __aenter__(self) -> Self: ...
 

@@ -99,12 +99,16 @@ class SqlAlchemyTaskRepository:
             result = await self._conn.execute(statement)
         return result.rowcount == 1
 
-    async def delete(self, owner: UserId, task_id: TaskId, *, at: datetime) -> bool:
+    async def delete(
+        self, owner: UserId, task_id: TaskId, *, at: datetime, expected_version: int | None = None
+    ) -> bool:
         statement = (
             update(tasks)
             .where(_owned_live(owner, task_id))
             .values(deleted_at=at, updated_at=at, version=tasks.c.version + 1)
         )
+        if expected_version is not None:
+            statement = statement.where(tasks.c.version == expected_version)
         async with storage_errors():
             result = await self._conn.execute(statement)
         return result.rowcount == 1

@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -21,9 +22,11 @@ from sqlalchemy import (
     Uuid,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from taskhub.domain.model import (
     DESCRIPTION_MAX_LENGTH,
+    IDEMPOTENCY_KEY_MAX_LENGTH,
     TAG_MAX_LENGTH,
     TAGS_MAX_COUNT,
     TIME_ZONE_MAX_LENGTH,
@@ -77,4 +80,22 @@ tasks = Table(
         "id",
         postgresql_where=text("deleted_at IS NULL"),
     ),
+)
+
+# The first response of each idempotent request, per user and key (API.md, "Writes that clients
+# retry"). Written in the same transaction as the task write it records.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("owner_id", String(USER_ID_MAX_LENGTH), primary_key=True),
+    Column("key", String(IDEMPOTENCY_KEY_MAX_LENGTH), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("headers", JSONB, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("char_length(key) >= 1", name="key_not_empty"),
+    CheckConstraint("status BETWEEN 100 AND 599", name="status_is_http"),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
 )

@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taskhub.adapters.postgres.errors import connect, storage_errors
+from taskhub.adapters.postgres.idempotency import SqlAlchemyIdempotencyStore
 from taskhub.adapters.postgres.repository import SqlAlchemyTaskRepository
 
 _log = logging.getLogger(__name__)
@@ -18,6 +19,7 @@ class SqlAlchemyUnitOfWork:
     """Rolls back unless `commit()` ran; the repository never commits on its own."""
 
     tasks: SqlAlchemyTaskRepository
+    idempotency: SqlAlchemyIdempotencyStore
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -32,6 +34,7 @@ class SqlAlchemyUnitOfWork:
                 await self._connection.close()
                 raise
         self.tasks = SqlAlchemyTaskRepository(self._connection)
+        self.idempotency = SqlAlchemyIdempotencyStore(self._connection)
         return self
 
     async def __aexit__(

@@ -14,7 +14,16 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
-from taskhub.domain.errors import EditConflict, InvalidQuery, InvalidTask, TaskhubError, TaskNotFound
+from taskhub.domain.errors import (
+    EditConflict,
+    IdempotencyKeyReused,
+    InvalidQuery,
+    InvalidTask,
+    PreconditionFailed,
+    RequestInFlight,
+    TaskhubError,
+    TaskNotFound,
+)
 from taskhub.entrypoints.http.body import InvalidBody, MalformedJson, UnsupportedMediaType
 from taskhub.entrypoints.http.problems import FieldProblem, Problem, problem_response
 from taskhub.entrypoints.http.request_id import request_id_of
@@ -39,6 +48,9 @@ DOMAIN_PROBLEMS: Final[dict[type[TaskhubError], ProblemKind]] = {
     InvalidTask: ProblemKind(422, "validation-failed", "The task breaks a rule"),
     InvalidQuery: ProblemKind(400, "invalid-parameter", "Invalid query parameter"),
     EditConflict: ProblemKind(409, "conflict", "Conflicting request"),
+    RequestInFlight: ProblemKind(409, "request-in-flight", "Request still in progress"),
+    IdempotencyKeyReused: ProblemKind(422, "idempotency-key-reused", "Idempotency-Key reused"),
+    PreconditionFailed: ProblemKind(412, "precondition-failed", "Precondition failed"),
     StorageUnavailable: ProblemKind(503, "unavailable", "Service unavailable"),
     InvalidToken: ProblemKind(401, "invalid-token", "Invalid bearer token"),
 }
@@ -107,6 +119,10 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: TaskhubError) -> R
                 "client": _client_address(request),
             },
         )
+    elif isinstance(exc, PreconditionFailed):
+        headers["ETag"] = f'"{exc.current_version}"'
+    elif isinstance(exc, RequestInFlight):
+        headers["Retry-After"] = "1"
     elif isinstance(exc, InvalidQuery):
         errors = [FieldProblem(location=exc.parameter, message=str(exc))]
     return _respond(request, kind, str(exc), errors=errors, headers=headers)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Body, HeaderParameter, PathParameter, QueryParameter
 
 from taskhub.application.tasks import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PAGE_SIZE_MIN, TaskService
 from taskhub.domain.errors import TaskNotFound
@@ -21,12 +22,48 @@ from taskhub.entrypoints.http.examples import (
     list_response,
     task_response,
 )
+from taskhub.entrypoints.http.idempotency import (
+    HEADER as IDEMPOTENCY_HEADER,
+)
+from taskhub.entrypoints.http.idempotency import (
+    idempotent_request,
+    outcome_response,
+    task_reply_renderer,
+    validated_key,
+)
+from taskhub.entrypoints.http.preconditions import etag, if_match_condition, if_none_match_hits
 from taskhub.entrypoints.http.problems import problem_responses
 from taskhub.entrypoints.http.schemas import TaskCreate, TaskList, TaskRead, TaskReplace, TaskUpdate
 
 # 400 is listed everywhere so Litestar does not add its own (non-problem) 400 schema.
 _READ_ERRORS = problem_responses(400, 401, 404, 503)
-_WRITE_ERRORS = problem_responses(400, 401, 404, 409, 413, 415, 422, 503)
+_WRITE_ERRORS = problem_responses(400, 401, 404, 409, 412, 413, 415, 422, 503)
+_ACTION_ERRORS = problem_responses(400, 401, 404, 409, 412, 422, 503)
+
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        description='Write only if the task is still at this version: `"3"` (its ETag), a list, or `*`.',
+        max_length=1024,
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-None-Match",
+        description="Answer 304 with no body when the task is still at one of these versions.",
+        max_length=1024,
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name=IDEMPOTENCY_HEADER,
+        description="1..255 printable ASCII characters; a retry with the same key and body replays "
+        "the first response (`Idempotent-Replayed: true`) instead of writing again.",
+    ),
+]
 
 CreateBody = Annotated[TaskCreate, Body(media_type=RequestEncodingType.JSON, examples=CREATE_REQUEST)]
 ReplaceBody = Annotated[TaskReplace, Body(media_type=RequestEncodingType.JSON, examples=REPLACE_REQUEST)]
@@ -41,7 +78,7 @@ PatchBody = Annotated[
 
 TaskIdPath = Annotated[
     str,
-    Parameter(description="The task's id (a UUID). A malformed id is a 404, like an unknown one."),
+    PathParameter(description="The task's id (a UUID). A malformed id is a 404, like an unknown one."),
 ]
 
 
@@ -57,16 +94,16 @@ def parse_task_id(raw: str) -> TaskId:
         raise TaskNotFound() from None
 
 
-def etag(task: Task) -> str:
-    return f'"{task.version}"'
-
-
-def task_reply(task: Task, status_code: int = 200, **headers: str) -> Response[TaskRead]:
+def task_reply(task: Task, status_code: int = 200, **headers: str) -> Response[Any]:
     return Response(
         TaskRead.from_domain(task),
         status_code=status_code,
         headers={"ETag": etag(task), **headers},
     )
+
+
+Tasks = NamedDependency[TaskService]
+Caller = NamedDependency[UserId]
 
 
 class TaskController(Controller):
@@ -78,11 +115,24 @@ class TaskController(Controller):
         "/",
         summary="Create a task",
         status_code=201,
-        responses=task_response("The created task", 201) | problem_responses(400, 401, 413, 415, 422, 503),
+        responses=task_response("The created task", 201)
+        | problem_responses(400, 401, 409, 413, 415, 422, 503),
     )
     async def create(
-        self, data: CreateBody, tasks: NamedDependency[TaskService], caller: NamedDependency[UserId]
-    ) -> Response[TaskRead]:
+        self,
+        request: Request[Any, Any, Any],
+        data: CreateBody,
+        tasks: Tasks,
+        caller: Caller,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        key = validated_key(idempotency_key)
+        if key is not None:
+            render = task_reply_renderer(201, with_location=True)
+            outcome = await tasks.create_once(
+                caller, data.to_content(), await idempotent_request(request, key, render)
+            )
+            return outcome_response(outcome)
         task = await tasks.create(caller, data.to_content())
         return task_reply(task, 201, Location=f"/api/tasks/{task.id}")
 
@@ -93,13 +143,13 @@ class TaskController(Controller):
     )
     async def list_tasks(
         self,
-        tasks: NamedDependency[TaskService],
-        caller: NamedDependency[UserId],
+        tasks: Tasks,
+        caller: Caller,
         limit: Annotated[
-            int, Parameter(ge=PAGE_SIZE_MIN, le=PAGE_SIZE_MAX, description="Page size")
+            int, QueryParameter(ge=PAGE_SIZE_MIN, le=PAGE_SIZE_MAX, description="Page size")
         ] = PAGE_SIZE_DEFAULT,
         cursor: Annotated[
-            str | None, Parameter(description="`next_cursor` from the previous page", max_length=512)
+            str | None, QueryParameter(description="`next_cursor` from the previous page", max_length=512)
         ] = None,
     ) -> Response[TaskList]:
         page = await tasks.list(caller, limit=limit, cursor=cursor)
@@ -108,11 +158,20 @@ class TaskController(Controller):
             headers["Link"] = f'</api/tasks?limit={limit}&cursor={page.next_cursor}>; rel="next"'
         return Response(TaskList.from_page(page), headers=headers)
 
-    @get("/{task_id:str}", summary="Read one task", responses=task_response("The task") | _READ_ERRORS)
+    @get(
+        "/{task_id:str}",
+        summary="Read one task",
+        responses=task_response("The task")
+        | {304: ResponseSpec(data_container=None, description="Your copy (If-None-Match) is current")}
+        | _READ_ERRORS,
+    )
     async def read(
-        self, task_id: TaskIdPath, tasks: NamedDependency[TaskService], caller: NamedDependency[UserId]
-    ) -> Response[TaskRead]:
-        return task_reply(await tasks.get(caller, parse_task_id(task_id)))
+        self, task_id: TaskIdPath, tasks: Tasks, caller: Caller, if_none_match: IfNoneMatch = None
+    ) -> Response[Any]:
+        task = await tasks.get(caller, parse_task_id(task_id))
+        if if_none_match_hits(if_none_match, task):
+            return Response(content=b"", status_code=304, headers={"ETag": etag(task)})
+        return task_reply(task)
 
     @put(
         "/{task_id:str}",
@@ -120,13 +179,10 @@ class TaskController(Controller):
         responses=task_response("The replaced task", title="Buy oat milk", version=2) | _WRITE_ERRORS,
     )
     async def replace(
-        self,
-        task_id: TaskIdPath,
-        data: ReplaceBody,
-        tasks: NamedDependency[TaskService],
-        caller: NamedDependency[UserId],
-    ) -> Response[TaskRead]:
-        return task_reply(await tasks.replace(caller, parse_task_id(task_id), data.to_content()))
+        self, task_id: TaskIdPath, data: ReplaceBody, tasks: Tasks, caller: Caller, if_match: IfMatch = None
+    ) -> Response[Any]:
+        condition = if_match_condition(if_match)
+        return task_reply(await tasks.replace(caller, parse_task_id(task_id), data.to_content(), condition))
 
     @patch(
         "/{task_id:str}",
@@ -134,19 +190,21 @@ class TaskController(Controller):
         responses=task_response("The changed task", priority="high", due_at=None, version=2) | _WRITE_ERRORS,
     )
     async def update(
-        self,
-        task_id: TaskIdPath,
-        data: PatchBody,
-        tasks: NamedDependency[TaskService],
-        caller: NamedDependency[UserId],
-    ) -> Response[TaskRead]:
-        return task_reply(await tasks.patch(caller, parse_task_id(task_id), data.to_patch()))
+        self, task_id: TaskIdPath, data: PatchBody, tasks: Tasks, caller: Caller, if_match: IfMatch = None
+    ) -> Response[Any]:
+        condition = if_match_condition(if_match)
+        return task_reply(await tasks.patch(caller, parse_task_id(task_id), data.to_patch(), condition))
 
-    @delete("/{task_id:str}", summary="Delete a task", status_code=204, responses=_READ_ERRORS)
+    @delete(
+        "/{task_id:str}",
+        summary="Delete a task",
+        status_code=204,
+        responses=problem_responses(400, 401, 404, 409, 412, 503),
+    )
     async def remove(
-        self, task_id: TaskIdPath, tasks: NamedDependency[TaskService], caller: NamedDependency[UserId]
+        self, task_id: TaskIdPath, tasks: Tasks, caller: Caller, if_match: IfMatch = None
     ) -> None:
-        await tasks.delete(caller, parse_task_id(task_id))
+        await tasks.delete(caller, parse_task_id(task_id), if_match_condition(if_match))
 
     @post(
         "/{task_id:str}/complete",
@@ -155,20 +213,44 @@ class TaskController(Controller):
         responses=task_response(
             "The completed task", completed=True, completed_at="2026-12-02T08:00:00Z", version=2
         )
-        | _READ_ERRORS,
+        | _ACTION_ERRORS,
     )
     async def complete(
-        self, task_id: TaskIdPath, tasks: NamedDependency[TaskService], caller: NamedDependency[UserId]
-    ) -> Response[TaskRead]:
-        return task_reply(await tasks.complete(caller, parse_task_id(task_id)))
+        self,
+        request: Request[Any, Any, Any],
+        task_id: TaskIdPath,
+        tasks: Tasks,
+        caller: Caller,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        condition = if_match_condition(if_match)
+        key = validated_key(idempotency_key)
+        if key is not None:
+            once = await idempotent_request(request, key, task_reply_renderer(200))
+            return outcome_response(
+                await tasks.complete_once(caller, parse_task_id(task_id), once, condition)
+            )
+        return task_reply(await tasks.complete(caller, parse_task_id(task_id), condition))
 
     @post(
         "/{task_id:str}/reopen",
         summary="Mark a task not done (repeating it changes nothing)",
         status_code=200,
-        responses=task_response("The reopened task", version=3) | _READ_ERRORS,
+        responses=task_response("The reopened task", version=3) | _ACTION_ERRORS,
     )
     async def reopen(
-        self, task_id: TaskIdPath, tasks: NamedDependency[TaskService], caller: NamedDependency[UserId]
-    ) -> Response[TaskRead]:
-        return task_reply(await tasks.reopen(caller, parse_task_id(task_id)))
+        self,
+        request: Request[Any, Any, Any],
+        task_id: TaskIdPath,
+        tasks: Tasks,
+        caller: Caller,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        condition = if_match_condition(if_match)
+        key = validated_key(idempotency_key)
+        if key is not None:
+            once = await idempotent_request(request, key, task_reply_renderer(200))
+            return outcome_response(await tasks.reopen_once(caller, parse_task_id(task_id), once, condition))
+        return task_reply(await tasks.reopen(caller, parse_task_id(task_id), condition))
