@@ -6,11 +6,10 @@ import asyncio
 import os
 
 from alembic import context
-from sqlalchemy import pool, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from taskhub.adapters.postgres.engine import asyncpg_url
+from taskhub.adapters.postgres.engine import create_engine
 from taskhub.adapters.postgres.tables import metadata
 
 # Any fixed number shared by every taskhub instance: concurrent `taskhub migrate` runs queue on it.
@@ -39,7 +38,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = create_async_engine(asyncpg_url(_database_url()), poolclass=pool.NullPool)
+    engine = create_engine(_database_url(), pooler=config.attributes.get("pooler", "auto"))
     try:
         async with engine.begin() as connection:
             # Transaction-scoped: released by the commit (or rollback) that ends the migration.

@@ -9,17 +9,16 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, pool
+from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from taskhub.adapters.postgres.engine import asyncpg_url
+from taskhub.adapters.postgres.engine import create_engine
 from taskhub.adapters.postgres.migrations import alembic_config, downgrade, head_revision, upgrade
 from taskhub.adapters.postgres.tables import metadata
 
 
 async def _run_sync(url: str, work: Callable[[Connection], Any]) -> Any:
-    engine = create_async_engine(asyncpg_url(url), poolclass=pool.NullPool)
+    engine = create_engine(url)
     try:
         async with engine.connect() as connection:
             return await connection.run_sync(work)

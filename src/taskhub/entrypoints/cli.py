@@ -89,7 +89,7 @@ def _serve(_: argparse.Namespace) -> int:
         os.environ["DATABASE_URL"] = database_url
         settings = _settings()
         if settings.migrate_on_start:
-            upgrade(database_url)
+            upgrade(database_url, pooler=settings.database_pooler)
         _print_banner(settings)
         with _stop_on_signals():
             uvicorn.run(
@@ -139,7 +139,7 @@ def _migrate(_: argparse.Namespace) -> int:
     settings = _settings()
     configure_logging(settings.log_level)
     with _database(settings) as database_url:
-        upgrade(database_url)
+        upgrade(database_url, pooler=settings.database_pooler)
     print("taskhub: database schema is up to date")
     return 0
 

@@ -6,7 +6,7 @@ from dependency_injector import containers, providers
 
 from taskhub.adapters.jose_tokens import JoseTokenVerifier
 from taskhub.adapters.jwks import JwksCache
-from taskhub.adapters.postgres.engine import create_engine
+from taskhub.adapters.postgres.engine import create_engine, per_transaction_statement_timeout
 from taskhub.adapters.postgres.migrations import head_revision
 from taskhub.adapters.postgres.readiness import PostgresReadiness
 from taskhub.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
@@ -36,10 +36,20 @@ class Container(containers.DeclarativeContainer):
         create_engine,
         database_url=settings.provided.database_url,
         pool=settings.provided.pool,
+        pooler=settings.provided.database_pooler,
     )
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIdGenerator)
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
+    unit_of_work = providers.Factory(
+        SqlAlchemyUnitOfWork,
+        engine=engine,
+        statement_timeout_ms=providers.Callable(
+            per_transaction_statement_timeout,
+            database_url=settings.provided.database_url,
+            pool=settings.provided.pool,
+            pooler=settings.provided.database_pooler,
+        ),
+    )
 
     task_service = providers.Singleton(
         TaskService,

@@ -15,7 +15,8 @@ from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
 from taskhub.adapters.jose_tokens import MIN_SECRET_BYTES
-from taskhub.adapters.postgres.engine import InvalidDatabaseUrl, PoolSettings, asyncpg_url
+from taskhub.adapters.postgres.engine import PoolSettings
+from taskhub.adapters.postgres.url import InvalidDatabaseUrl, PoolerMode, parse_database_url
 
 DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024
 # Where Better Auth's jwt plugin serves its public keys, below its base URL.
@@ -40,6 +41,8 @@ class Settings:
     port: int = 8000
     workers: int = 1
     database_url: str | None = None
+    database_pooler: str = PoolerMode.AUTO
+    db_retry_attempts: int = 3
     data_dir: Path = Path(".taskhub")
     embedded_pgdata: Path = Path(".taskhub/pgdata")
     auth_secret: str | None = None
@@ -86,9 +89,12 @@ class Settings:
         production = environment is Environment.PRODUCTION
         data_dir = Path(reader.text("TASKHUB_DATA_DIR") or ".taskhub")
         database_url = reader.text("DATABASE_URL")
+        pooler = reader.choice_text(
+            "DATABASE_POOLER", tuple(sorted(PoolerMode.ALL)), PoolerMode.AUTO, lower=True
+        )
         if database_url is not None:
             try:
-                asyncpg_url(database_url)
+                parse_database_url(database_url, pooler)
             except InvalidDatabaseUrl as exc:
                 raise SettingsError(str(exc)) from None
         elif production:
@@ -127,6 +133,8 @@ class Settings:
             port=reader.integer("PORT", 8000, minimum=1, maximum=65535),
             workers=reader.integer("WORKERS", 1, minimum=1, maximum=64),
             database_url=database_url,
+            database_pooler=pooler,
+            db_retry_attempts=reader.integer("DB_RETRY_ATTEMPTS", 3, minimum=1, maximum=10),
             data_dir=data_dir,
             embedded_pgdata=Path(reader.text("EMBEDDED_PGDATA") or data_dir / "pgdata"),
             auth_secret=secret,
@@ -213,10 +221,11 @@ class _Reader:
             allowed = ", ".join(member.value for member in kind)
             raise SettingsError(f"{name} must be one of: {allowed}") from None
 
-    def choice_text(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+    def choice_text(self, name: str, allowed: tuple[str, ...], default: str, *, lower: bool = False) -> str:
         raw = self.text(name)
         if raw is None:
             return default
-        if raw.upper() not in allowed:
+        value = raw.lower() if lower else raw.upper()
+        if value not in allowed:
             raise SettingsError(f"{name} must be one of: {', '.join(allowed)}")
-        return raw.upper()
+        return value

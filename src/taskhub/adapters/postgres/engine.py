@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import pool as sa_pool
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-_ASYNC_DRIVER = "postgresql+asyncpg"
-_ACCEPTED_SCHEMES = frozenset({"postgres", "postgresql", "postgresql+asyncpg"})
-
-
-class InvalidDatabaseUrl(ValueError):
-    """The URL is not a PostgreSQL URL we can use. The message never contains the password."""
+from taskhub.adapters.postgres.url import (
+    ConnectionTarget,
+    PoolerMode,
+    log_dropped_parameters,
+    parse_database_url,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class PoolSettings:
+    """Defaults suit Neon: a modest pool per worker, connections recycled before Neon's idle
+    timeout drops them, a short wait for a free connection so overload becomes a quick 503."""
+
     size: int = 10
     max_overflow: int = 5
     acquire_timeout_seconds: float = 5.0
@@ -25,35 +30,57 @@ class PoolSettings:
     statement_timeout_ms: int = 10_000
 
 
-def asyncpg_url(database_url: str) -> URL:
-    """Accept the URL forms providers print and point them at the asyncpg driver."""
-    try:
-        url = make_url(database_url)
-    except Exception as exc:
-        raise InvalidDatabaseUrl("DATABASE_URL is not a valid URL") from exc
-    if url.drivername not in _ACCEPTED_SCHEMES:
-        raise InvalidDatabaseUrl(
-            "DATABASE_URL must start with postgresql://, postgres:// or postgresql+asyncpg://"
+def _prepared_statement_name() -> str:
+    # PgBouncer in transaction mode hands each transaction any server connection: names must
+    # never collide with a statement another client prepared there.
+    return f"__taskhub_{uuid.uuid4().hex}__"
+
+
+def connect_arguments(target: ConnectionTarget, pool: PoolSettings) -> dict[str, Any]:
+    arguments: dict[str, Any] = {"timeout": pool.connect_timeout_seconds, **target.connect_args}
+    server_settings = {"application_name": "taskhub", **target.server_settings}
+    if target.behind_pgbouncer:
+        # PgBouncer refuses unknown startup parameters (statement_timeout is set per transaction
+        # instead, see unit_of_work.py) and cannot keep prepared statements across transactions.
+        server_settings = {"application_name": server_settings["application_name"]}
+        arguments |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _prepared_statement_name,
+        }
+    elif pool.statement_timeout_ms:
+        server_settings["statement_timeout"] = str(pool.statement_timeout_ms)
+    arguments["server_settings"] = server_settings
+    return arguments
+
+
+def create_engine(
+    database_url: str, pool: PoolSettings | None = None, pooler: str = PoolerMode.AUTO
+) -> AsyncEngine:
+    """`pool=None` gives an engine without a pool (migrations, one-off commands)."""
+    target = parse_database_url(database_url, pooler)
+    log_dropped_parameters(target)
+    arguments = connect_arguments(target, pool or PoolSettings())
+    if pool is None:
+        engine = create_async_engine(target.url, poolclass=sa_pool.NullPool, connect_args=arguments)
+    else:
+        engine = create_async_engine(
+            target.url,
+            pool_size=pool.size,
+            max_overflow=pool.max_overflow,
+            pool_timeout=pool.acquire_timeout_seconds,
+            pool_recycle=pool.recycle_seconds,
+            # Serverless databases drop idle connections; a ping on checkout hides that from requests.
+            pool_pre_ping=True,
+            connect_args=arguments,
         )
-    if not url.database:
-        raise InvalidDatabaseUrl("DATABASE_URL must name a database")
-    return url.set(drivername=_ASYNC_DRIVER)
+    return engine
 
 
-def create_engine(database_url: str, pool: PoolSettings) -> AsyncEngine:
-    return create_async_engine(
-        asyncpg_url(database_url),
-        pool_size=pool.size,
-        max_overflow=pool.max_overflow,
-        pool_timeout=pool.acquire_timeout_seconds,
-        pool_recycle=pool.recycle_seconds,
-        # Serverless databases drop idle connections; a ping on checkout hides that from requests.
-        pool_pre_ping=True,
-        connect_args={
-            "timeout": pool.connect_timeout_seconds,
-            "server_settings": {
-                "application_name": "taskhub",
-                "statement_timeout": str(pool.statement_timeout_ms),
-            },
-        },
-    )
+def per_transaction_statement_timeout(
+    database_url: str, pool: PoolSettings, pooler: str = PoolerMode.AUTO
+) -> int | None:
+    """Behind PgBouncer the statement timeout is set in each transaction (None: not needed)."""
+    if not pool.statement_timeout_ms or not parse_database_url(database_url, pooler).behind_pgbouncer:
+        return None
+    return pool.statement_timeout_ms

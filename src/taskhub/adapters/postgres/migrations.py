@@ -20,11 +20,12 @@ def migrations_dir() -> Path:
     raise FileNotFoundError("the Alembic migrations directory is missing from this installation")
 
 
-def alembic_config(database_url: str | None = None) -> Config:
+def alembic_config(database_url: str | None = None, pooler: str = "auto") -> Config:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     if database_url is not None:
         config.attributes["database_url"] = database_url
+    config.attributes["pooler"] = pooler
     return config
 
 
@@ -35,9 +36,9 @@ def head_revision() -> str:
     return head
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "head", pooler: str = "auto") -> None:
     """Blocking; safe to run from several instances at once (env.py holds an advisory lock)."""
-    command.upgrade(alembic_config(database_url), revision)
+    command.upgrade(alembic_config(database_url, pooler), revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:

@@ -21,8 +21,9 @@ class SqlAlchemyUnitOfWork:
     tasks: SqlAlchemyTaskRepository
     idempotency: SqlAlchemyIdempotencyStore
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, statement_timeout_ms: int | None = None) -> None:
         self._engine = engine
+        self._statement_timeout_ms = statement_timeout_ms
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
@@ -30,6 +31,12 @@ class SqlAlchemyUnitOfWork:
         async with storage_errors():
             try:
                 await self._connection.begin()
+                if self._statement_timeout_ms is not None:
+                    # Behind PgBouncer the timeout cannot be a startup parameter; SET LOCAL keeps
+                    # it to this transaction, whichever server connection PgBouncer lends us.
+                    await self._connection.exec_driver_sql(
+                        f"SET LOCAL statement_timeout = {int(self._statement_timeout_ms)}"
+                    )
             except BaseException:
                 await self._connection.close()
                 raise
