@@ -23,6 +23,7 @@ run: install
 
 ## Lint, type-check, then run the whole test suite.
 test: install lint
+	@scripts/ensure-pgbouncer.sh
 	$(BIN)/python -m pytest
 
 lint: install

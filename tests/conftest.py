@@ -26,6 +26,7 @@ from taskhub.adapters.postgres.engine import PoolSettings, create_engine
 from taskhub.adapters.postgres.migrations import upgrade
 from taskhub.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from taskhub.ports.unit_of_work import UnitOfWork
+from tests.support.pgbouncer import pgbouncer
 
 
 def with_database(url: str, name: str) -> str:
@@ -93,6 +94,13 @@ def database_url(fresh_database: Callable[[], str]) -> str:
     url = fresh_database()
     upgrade(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def pgbouncer_url(database_url: str) -> Iterator[str]:
+    """The suite's database through a real PgBouncer in transaction mode."""
+    with pgbouncer(database_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import httpx
 import pytest
 from dependency_injector import providers
 from litestar import Litestar
@@ -30,6 +32,19 @@ def auth(user: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(user)}"}
 
 
+@asynccontextmanager
+async def in_this_loop(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on the test's own event loop (AsyncTestClient runs it on another thread's loop),
+    for tests that share objects such as the engine's pool with the app."""
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
+        ) as client,
+    ):
+        yield client
+
+
 def make_container(database_url: str, **overrides: object) -> Container:
     settings = Settings(
         database_url=database_url,
@@ -43,12 +58,17 @@ def make_container(database_url: str, **overrides: object) -> Container:
 @pytest.fixture(
     params=[
         pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("pgbouncer", marks=pytest.mark.postgres),
         pytest.param("memory"),
     ]
 )
 def container(request: pytest.FixtureRequest, database_url: str) -> Container:
-    container = make_container(database_url)
-    if request.param == "postgres":
+    """The app's storage: PostgreSQL directly, PostgreSQL through PgBouncer, or in memory."""
+    if request.param == "pgbouncer":
+        container = make_container(request.getfixturevalue("pgbouncer_url"), database_pooler="pgbouncer")
+    else:
+        container = make_container(database_url)
+    if request.param in {"postgres", "pgbouncer"}:
         request.getfixturevalue("clean_tables")
     else:
         store = InMemoryStore()

@@ -9,6 +9,7 @@ from typing import Final
 
 from taskhub.application.cursors import decode_cursor, encode_cursor
 from taskhub.application.operation_log import logged
+from taskhub.application.retry import RetryPolicy, retried
 from taskhub.domain.errors import (
     EditConflict,
     IdempotencyKeyReused,
@@ -63,20 +64,24 @@ class TaskService:
         clock: Clock,
         ids: IdGenerator,
         idempotency_ttl: timedelta = DEFAULT_IDEMPOTENCY_TTL,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._ids = ids
         self._idempotency_ttl = idempotency_ttl
+        self.retry_policy = retry_policy or RetryPolicy()
 
     # --- reads ----------------------------------------------------------------------------------
 
     @logged("read")
+    @retried
     async def get(self, owner: UserId, task_id: TaskId) -> Task:
         async with self._uow() as uow:
             return await _existing(uow.tasks, owner, task_id)
 
     @logged("list")
+    @retried
     async def list(
         self, owner: UserId, *, limit: int = PAGE_SIZE_DEFAULT, cursor: str | None = None
     ) -> TaskPage:
@@ -94,6 +99,7 @@ class TaskService:
     # --- writes ---------------------------------------------------------------------------------
 
     @logged("create")
+    @retried
     async def create(self, owner: UserId, content: TaskContent) -> Task:
         async with self._uow() as uow:
             task = await self._create_in(uow, owner, content)
@@ -101,12 +107,14 @@ class TaskService:
         return task
 
     @logged("create")
+    @retried
     async def create_once(
         self, owner: UserId, content: TaskContent, request: IdempotentRequest
     ) -> IdempotentOutcome:
         return await self._once(owner, request, lambda uow: self._create_in(uow, owner, content))
 
     @logged("replace")
+    @retried
     async def replace(
         self, owner: UserId, task_id: TaskId, content: TaskContent, condition: VersionCondition | None = None
     ) -> Task:
@@ -115,6 +123,7 @@ class TaskService:
         )
 
     @logged("patch")
+    @retried
     async def patch(
         self, owner: UserId, task_id: TaskId, patch: TaskPatch, condition: VersionCondition | None = None
     ) -> Task:
@@ -123,12 +132,14 @@ class TaskService:
         )
 
     @logged("complete")
+    @retried
     async def complete(
         self, owner: UserId, task_id: TaskId, condition: VersionCondition | None = None
     ) -> Task:
         return await self._revise(owner, task_id, self._completed, condition)
 
     @logged("complete")
+    @retried
     async def complete_once(
         self,
         owner: UserId,
@@ -141,10 +152,12 @@ class TaskService:
         )
 
     @logged("reopen")
+    @retried
     async def reopen(self, owner: UserId, task_id: TaskId, condition: VersionCondition | None = None) -> Task:
         return await self._revise(owner, task_id, self._reopened, condition)
 
     @logged("reopen")
+    @retried
     async def reopen_once(
         self,
         owner: UserId,
@@ -157,6 +170,7 @@ class TaskService:
         )
 
     @logged("delete")
+    @retried
     async def delete(self, owner: UserId, task_id: TaskId, condition: VersionCondition | None = None) -> None:
         async with self._uow() as uow:
             if condition is None:

@@ -41,6 +41,7 @@ def create_app(container: Container) -> Litestar:
         if jwks is not None:
             await jwks.close()
         await container.engine().dispose()
+        await container.health_engine().dispose()
 
     background: set[asyncio.Task[None]] = set()
 

@@ -6,14 +6,19 @@ from dependency_injector import containers, providers
 
 from taskhub.adapters.jose_tokens import JoseTokenVerifier
 from taskhub.adapters.jwks import JwksCache
-from taskhub.adapters.postgres.engine import create_engine, per_transaction_statement_timeout
+from taskhub.adapters.postgres.engine import PoolSettings, create_engine, per_transaction_statement_timeout
 from taskhub.adapters.postgres.migrations import head_revision
 from taskhub.adapters.postgres.readiness import PostgresReadiness
 from taskhub.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from taskhub.adapters.system import RandomIdGenerator, SystemClock
 from taskhub.application.maintenance import MaintenanceService
+from taskhub.application.retry import RetryPolicy
 from taskhub.application.tasks import TaskService
 from taskhub.entrypoints.settings import Settings
+
+HEALTH_POOL = PoolSettings(
+    size=1, max_overflow=0, acquire_timeout_seconds=1, connect_timeout_seconds=2, statement_timeout_ms=2000
+)
 
 
 def _jwks_cache(settings: Settings) -> JwksCache | None:
@@ -57,6 +62,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ids=ids,
         idempotency_ttl=settings.provided.idempotency_ttl,
+        retry_policy=providers.Factory(RetryPolicy, attempts=settings.provided.db_retry_attempts),
     )
     maintenance = providers.Singleton(MaintenanceService, uow=unit_of_work.provider, clock=clock)
     jwks = providers.Singleton(_jwks_cache, settings=settings)
@@ -70,8 +76,16 @@ class Container(containers.DeclarativeContainer):
         jwks_audience=settings.provided.jwks_audience,
         leeway_seconds=settings.provided.jwt_leeway_seconds,
     )
+    # Readiness has a one-connection pool of its own: a main pool busy with slow requests must
+    # not make a healthy database look down (nor the other way round).
+    health_engine = providers.Singleton(
+        create_engine,
+        database_url=settings.provided.database_url,
+        pool=providers.Object(HEALTH_POOL),
+        pooler=settings.provided.database_pooler,
+    )
     readiness = providers.Singleton(
         PostgresReadiness,
-        engine=engine,
+        engine=health_engine,
         expected_revision=providers.Callable(head_revision),
     )

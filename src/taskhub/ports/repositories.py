@@ -11,7 +11,16 @@ from taskhub.domain.model import Task, TaskId, UserId
 
 
 class StorageUnavailable(TaskhubError):
-    """The store cannot be reached or did not answer in time; the request may be retried."""
+    """The store cannot be reached or did not answer in time; the request may be retried.
+
+    `retryable` says the failure was transient and nothing was committed, so the use case may
+    run again at once (a lost connection, a serialization failure); a failure during commit is
+    never retryable here, because whether it committed is unknown.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 @dataclass(frozen=True, slots=True)

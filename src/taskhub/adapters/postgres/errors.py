@@ -1,9 +1,16 @@
-"""Driver errors become port errors here, at the edge of the adapter."""
+"""Driver errors become port errors here, at the edge of the adapter.
+
+Which failures are worth retrying: the connection went away (`08*`, reset, refused, Neon waking
+its compute up: `57P03`), the server is shutting down (`57P01`, `57P02`), too many connections
+(`53300`), or the transaction lost a race (`40001` serialization, `40P01` deadlock). Those are
+marked `retryable` unless they happened during COMMIT, whose outcome is then unknown.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Final
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -13,6 +20,26 @@ from taskhub.ports.repositories import StorageUnavailable
 
 # What "the database is not there right now" looks like from asyncpg and SQLAlchemy's pool.
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError)
+_RETRYABLE_STATES: Final = frozenset({"40001", "40P01", "57P01", "57P02", "57P03", "53300"})
+_RETRYABLE_CLASSES: Final = ("08",)
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, PoolTimeout):
+        # Every connection is busy: waiting again would only stretch the client's wait.
+        return False
+    if isinstance(exc, OSError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = getattr(exc.orig, "sqlstate", None) or ""
+        return (
+            state in _RETRYABLE_STATES
+            or state.startswith(_RETRYABLE_CLASSES)
+            or isinstance(exc, InterfaceError)
+        )
+    return False
 
 
 async def connect(engine: AsyncEngine) -> AsyncConnection:
@@ -24,16 +51,17 @@ async def connect(engine: AsyncEngine) -> AsyncConnection:
     try:
         return await engine.connect()
     except (DBAPIError, *UNAVAILABLE) as exc:
-        raise StorageUnavailable("The database cannot be reached.") from exc
+        raise StorageUnavailable("The database cannot be reached.", retryable=is_transient(exc)) from exc
 
 
 @asynccontextmanager
-async def storage_errors() -> AsyncIterator[None]:
+async def storage_errors(*, committing: bool = False) -> AsyncIterator[None]:
     try:
         yield
-    except UNAVAILABLE as exc:
-        raise StorageUnavailable("The database is unavailable.") from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise StorageUnavailable("The database connection was lost.") from exc
-        raise
+    except (DBAPIError, *UNAVAILABLE) as exc:
+        transient = is_transient(exc)
+        if not transient and not isinstance(exc, UNAVAILABLE):
+            raise
+        raise StorageUnavailable(
+            "The database is unavailable.", retryable=transient and not committing
+        ) from exc

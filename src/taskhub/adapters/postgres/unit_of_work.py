@@ -64,5 +64,5 @@ class SqlAlchemyUnitOfWork:
     async def commit(self) -> None:
         if self._connection is None:
             raise RuntimeError("commit() outside `async with`")
-        async with storage_errors():
+        async with storage_errors(committing=True):
             await self._connection.commit()
