@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from taskhub.domain.model import Priority, TaskContent
-from taskhub.ports.repositories import TaskKey
+from taskhub.domain.listing import PageKey
+from taskhub.ports.repositories import TaskQuery
 from taskhub.ports.unit_of_work import UnitOfWork
 from tests.factories import T0, make_task, task_id, user
 
@@ -66,7 +67,7 @@ async def test_a_user_never_sees_another_users_task(uow_factory: UowFactory) -> 
 
     async with uow_factory() as uow:
         assert await uow.tasks.get(mallory, task.id) is None
-        assert await uow.tasks.list_newest_first(mallory, limit=10, after=None) == []
+        assert await uow.tasks.find(mallory, TaskQuery()) == []
         changed = task.replace(TaskContent(title="hijacked"), T0 + timedelta(seconds=1))
         assert await uow.tasks.update(mallory, changed, expected_version=task.version) is False
         assert await uow.tasks.delete(mallory, task.id, at=T0) is False
@@ -126,7 +127,7 @@ async def test_a_deleted_task_is_gone_for_reads_writes_and_lists(uow_factory: Uo
 
     async with uow_factory() as uow:
         assert await uow.tasks.get(owner, task.id) is None
-        assert await uow.tasks.list_newest_first(owner, limit=10, after=None) == []
+        assert await uow.tasks.find(owner, TaskQuery()) == []
         changed = task.replace(TaskContent(title="resurrected"), T0 + timedelta(hours=2))
         assert await uow.tasks.update(owner, changed, expected_version=task.version) is False
         assert await uow.tasks.delete(owner, task.id, at=T0 + timedelta(hours=2)) is False
@@ -143,9 +144,9 @@ async def test_listing_is_newest_first_and_resumes_strictly_after_a_key(uow_fact
 
     expected = sorted(tasks, key=lambda t: (t.created_at, t.id), reverse=True)
     async with uow_factory() as uow:
-        first = await uow.tasks.list_newest_first(owner, limit=4, after=None)
+        first = await uow.tasks.find(owner, TaskQuery(limit=4))
         last = first[-1]
-        rest = await uow.tasks.list_newest_first(owner, limit=4, after=TaskKey(last.created_at, last.id))
+        rest = await uow.tasks.find(owner, TaskQuery(limit=4, after=PageKey(last.created_at, last.id)))
 
     assert first + rest == expected
 
@@ -159,7 +160,7 @@ async def test_listing_only_returns_the_owners_tasks(uow_factory: UowFactory) ->
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.tasks.list_newest_first(alice, limit=10, after=None) == [mine]
+        assert await uow.tasks.find(alice, TaskQuery()) == [mine]
 
 
 async def test_a_delete_at_a_stale_version_changes_nothing(uow_factory: UowFactory) -> None:

@@ -30,11 +30,27 @@ def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
 
 
+# Alembic reflects `title COLLATE "C"` in an index as plain `title`; that index is compared by
+# its definition in pg_indexes instead (test_the_title_index_sorts_by_code_point).
+_REFLECTION_GAPS = {"ix_tasks_owner_title"}
+
+
 def _drift(connection: Connection) -> list[Any]:
+    def include(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
+        return not (kind == "index" and name in _REFLECTION_GAPS)
+
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "compare_server_default": True}
+        connection,
+        opts={"compare_type": True, "compare_server_default": True, "include_object": include},
     )
     return list(compare_metadata(context, metadata))
+
+
+def _index_definition(connection: Connection, name: str) -> str:
+    definition = connection.exec_driver_sql(
+        f"SELECT indexdef FROM pg_indexes WHERE indexname = '{name}'"  # noqa: S608 - a constant
+    ).scalar()
+    return str(definition)
 
 
 def _revisions_oldest_first() -> list[str]:
@@ -72,3 +88,9 @@ async def test_the_migrated_schema_matches_the_table_definitions(database_url: s
 def test_there_is_exactly_one_head() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert script.get_heads() == [head_revision()]
+
+
+async def test_the_title_index_sorts_by_code_point(database_url: str) -> None:
+    definition = await _run_sync(database_url, lambda c: _index_definition(c, "ix_tasks_owner_title"))
+    assert 'title COLLATE "C"' in definition
+    assert "WHERE (deleted_at IS NULL)" in definition

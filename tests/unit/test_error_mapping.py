@@ -11,6 +11,7 @@ from taskhub.domain.errors import (
     InvalidTask,
     PreconditionFailed,
     RequestInFlight,
+    SyncTokenExpired,
     TaskhubError,
     TaskNotFound,
 )
@@ -38,6 +39,7 @@ def test_every_taskhub_error_has_a_status() -> None:
         PreconditionFailed: PreconditionFailed(3),
         RequestInFlight: RequestInFlight(),
         IdempotencyKeyReused: IdempotencyKeyReused(),
+        SyncTokenExpired: SyncTokenExpired(),
         StorageUnavailable: StorageUnavailable("down"),
         InvalidToken: InvalidToken(TokenRejection.EXPIRED),
     }
@@ -51,6 +53,7 @@ def test_every_taskhub_error_has_a_status() -> None:
         "PreconditionFailed": 412,
         "RequestInFlight": 409,
         "IdempotencyKeyReused": 422,
+        "SyncTokenExpired": 410,
         "StorageUnavailable": 503,
         "InvalidToken": 401,
     }

@@ -3,37 +3,61 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
 
 from taskhub.ports.clock import Clock
-from taskhub.ports.unit_of_work import UnitOfWorkFactory
+from taskhub.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 _log = logging.getLogger("taskhub.maintenance")
+
+
+DEFAULT_TOMBSTONE_RETENTION: Final = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
 class PurgeReport:
     idempotency_keys: int
+    tombstones: int
 
 
 class MaintenanceService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, batch_size: int = 1000) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        batch_size: int = 1000,
+        tombstone_retention: timedelta = DEFAULT_TOMBSTONE_RETENTION,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._batch_size = batch_size
+        self._tombstone_retention = tombstone_retention
 
     async def purge(self) -> PurgeReport:
         """Delete what has outlived its retention, in short batches so no lock is held for long.
 
         Safe to run concurrently: each batch deletes rows that are expired whoever deletes them.
         """
-        keys = 0
+        now = self._clock.now()
+        keys = await self._in_batches(
+            lambda uow: uow.idempotency.purge_expired(now, batch_size=self._batch_size)
+        )
+        cutoff = now - self._tombstone_retention
+        tombstones = await self._in_batches(
+            lambda uow: uow.tasks.purge_tombstones(deleted_before=cutoff, batch_size=self._batch_size)
+        )
+        _log.info("purged expired records", extra={"idempotency_keys": keys, "tombstones": tombstones})
+        return PurgeReport(idempotency_keys=keys, tombstones=tombstones)
+
+    async def _in_batches(self, purge: Callable[[UnitOfWork], Awaitable[int]]) -> int:
+        total = 0
         while True:
             async with self._uow() as uow:
-                deleted = await uow.idempotency.purge_expired(self._clock.now(), batch_size=self._batch_size)
+                deleted = await purge(uow)
                 await uow.commit()
-            keys += deleted
+            total += deleted
             if deleted < self._batch_size:
-                break
-        _log.info("purged expired records", extra={"idempotency_keys": keys})
-        return PurgeReport(idempotency_keys=keys)
+                return total

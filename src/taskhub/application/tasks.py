@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
-from taskhub.application.cursors import decode_cursor, encode_cursor
+from taskhub.application.cursors import decode_cursor, decode_sync_token, encode_cursor, encode_sync_token
 from taskhub.application.operation_log import logged
 from taskhub.application.retry import RetryPolicy, retried
 from taskhub.domain.errors import (
@@ -16,14 +16,16 @@ from taskhub.domain.errors import (
     InvalidQuery,
     PreconditionFailed,
     RequestInFlight,
+    SyncTokenExpired,
     TaskNotFound,
 )
+from taskhub.domain.listing import NEWEST_FIRST, PageKey, Sort, TaskFilter, sort_value
 from taskhub.domain.model import Task, TaskContent, TaskId, TaskPatch, UserId
 from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.clock import Clock
 from taskhub.ports.idempotency import StoredReply
 from taskhub.ports.ids import IdGenerator
-from taskhub.ports.repositories import TaskKey, TaskRepository
+from taskhub.ports.repositories import Change, TaskQuery, TaskRepository
 from taskhub.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 PAGE_SIZE_MIN: Final = 1
@@ -40,6 +42,13 @@ _WRITE_ATTEMPTS: Final = 5
 class TaskPage:
     items: list[Task]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePage:
+    changes: list[Change]
+    next_since: str
+    has_more: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,18 +92,44 @@ class TaskService:
     @logged("list")
     @retried
     async def list(
-        self, owner: UserId, *, limit: int = PAGE_SIZE_DEFAULT, cursor: str | None = None
+        self,
+        owner: UserId,
+        *,
+        wanted: TaskFilter | None = None,
+        sort: Sort = NEWEST_FIRST,
+        limit: int = PAGE_SIZE_DEFAULT,
+        cursor: str | None = None,
     ) -> TaskPage:
-        if not PAGE_SIZE_MIN <= limit <= PAGE_SIZE_MAX:
-            raise InvalidQuery("limit", f"must be between {PAGE_SIZE_MIN} and {PAGE_SIZE_MAX}")
-        after = decode_cursor(cursor) if cursor is not None else None
+        wanted = wanted or TaskFilter()
+        _check_page_size(limit)
+        after = decode_cursor(cursor, sort, wanted) if cursor is not None else None
+        query = TaskQuery(filter=wanted, sort=sort, limit=limit + 1, after=after)
         async with self._uow() as uow:
             # One extra row tells whether another page exists without a COUNT.
-            rows = await uow.tasks.list_newest_first(owner, limit=limit + 1, after=after)
-        items = rows[:limit]
-        more = len(rows) > limit
-        next_cursor = encode_cursor(TaskKey(items[-1].created_at, items[-1].id)) if more else None
+            rows = await uow.tasks.find(owner, query)
+        items, more = rows[:limit], len(rows) > limit
+        next_cursor = None
+        if more:
+            last = items[-1]
+            next_cursor = encode_cursor(sort, wanted, PageKey(sort_value(last, sort.field), last.id))
         return TaskPage(items=items, next_cursor=next_cursor)
+
+    @logged("changes")
+    @retried
+    async def changes(
+        self, owner: UserId, *, since: str | None = None, limit: int = PAGE_SIZE_DEFAULT
+    ) -> ChangePage:
+        _check_page_size(limit)
+        after = decode_sync_token(since) if since is not None else 0
+        async with self._uow() as uow:
+            changes = await uow.tasks.changes(owner, after=after, limit=limit + 1)
+            # Read after the changes: a purge that committed in between makes this token expire
+            # rather than silently losing the deletions it removed.
+            if since is not None and after < await uow.tasks.sync_watermark():
+                raise SyncTokenExpired()
+        page, more = changes[:limit], len(changes) > limit
+        next_since = encode_sync_token(page[-1].sequence if page else after)
+        return ChangePage(changes=page, next_since=next_since, has_more=more)
 
     # --- writes ---------------------------------------------------------------------------------
 
@@ -265,6 +300,11 @@ class TaskService:
             )
             await uow.commit()
         return IdempotentOutcome(reply, replayed=False)
+
+
+def _check_page_size(limit: int) -> None:
+    if not PAGE_SIZE_MIN <= limit <= PAGE_SIZE_MAX:
+        raise InvalidQuery("limit", f"must be between {PAGE_SIZE_MIN} and {PAGE_SIZE_MAX}")
 
 
 async def _existing(tasks: TaskRepository, owner: UserId, task_id: TaskId) -> Task:

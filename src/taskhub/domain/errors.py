@@ -67,3 +67,10 @@ class IdempotencyKeyReused(TaskhubError):
 
     def __init__(self) -> None:
         super().__init__("This Idempotency-Key was already used with a different request.")
+
+
+class SyncTokenExpired(TaskhubError):
+    """The sync token predates deletions that have since been forgotten: sync from scratch."""
+
+    def __init__(self) -> None:
+        super().__init__("This sync token is older than the deletion history; sync again from the start.")

@@ -62,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     migrate.set_defaults(run=_migrate)
 
     purge = commands.add_parser(
-        "purge", help="delete expired idempotency keys (safe to run from cron on every instance)"
+        "purge",
+        help="delete expired idempotency keys and old tombstones (safe to run from cron on every instance)",
     )
     purge.set_defaults(run=_purge)
 
@@ -160,7 +161,10 @@ def _purge(_: argparse.Namespace) -> int:
             report = asyncio.run(run())
         except StorageUnavailable as exc:
             raise CliError("the database is unavailable") from exc
-    print(f"taskhub: purged {report.idempotency_keys} expired idempotency keys")
+    print(
+        f"taskhub: purged {report.idempotency_keys} expired idempotency keys "
+        f"and {report.tombstones} tombstones past the retention"
+    )
     return 0
 
 

@@ -64,7 +64,12 @@ class Container(containers.DeclarativeContainer):
         idempotency_ttl=settings.provided.idempotency_ttl,
         retry_policy=providers.Factory(RetryPolicy, attempts=settings.provided.db_retry_attempts),
     )
-    maintenance = providers.Singleton(MaintenanceService, uow=unit_of_work.provider, clock=clock)
+    maintenance = providers.Singleton(
+        MaintenanceService,
+        uow=unit_of_work.provider,
+        clock=clock,
+        tombstone_retention=settings.provided.tombstone_retention,
+    )
     jwks = providers.Singleton(_jwks_cache, settings=settings)
     token_verifier = providers.Singleton(
         JoseTokenVerifier,

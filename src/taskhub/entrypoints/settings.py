@@ -58,6 +58,7 @@ class Settings:
     migrate_on_start: bool = True
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     idempotency_ttl_seconds: int = 24 * 3600
+    tombstone_retention_days: int = 30
     log_level: str = "INFO"
 
     @property
@@ -77,6 +78,10 @@ class Settings:
     @property
     def idempotency_ttl(self) -> timedelta:
         return timedelta(seconds=self.idempotency_ttl_seconds)
+
+    @property
+    def tombstone_retention(self) -> timedelta:
+        return timedelta(days=self.tombstone_retention_days)
 
     @property
     def has_token_keys(self) -> bool:
@@ -154,6 +159,7 @@ class Settings:
             idempotency_ttl_seconds=reader.integer(
                 "IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60, maximum=30 * 24 * 3600
             ),
+            tombstone_retention_days=reader.integer("TOMBSTONE_RETENTION_DAYS", 30, minimum=1, maximum=3650),
             log_level=reader.choice_text("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         )
 

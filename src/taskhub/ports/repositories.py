@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from taskhub.domain.errors import TaskhubError
+from taskhub.domain.listing import NEWEST_FIRST, PageKey, Sort, TaskFilter
 from taskhub.domain.model import Task, TaskId, UserId
 
 
@@ -24,16 +25,27 @@ class StorageUnavailable(TaskhubError):
 
 
 @dataclass(frozen=True, slots=True)
-class TaskKey:
-    """Where a page of the default listing (newest first) ends: keyset pagination, no OFFSET."""
+class TaskQuery:
+    """Filters, order and the page: keyset pagination, strictly after `after`, no OFFSET."""
 
-    created_at: datetime
-    id: TaskId
+    filter: TaskFilter = field(default_factory=TaskFilter)
+    sort: Sort = NEWEST_FIRST
+    limit: int = 50
+    after: PageKey | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of the change feed: the task's latest state, or its tombstone (`task=None`)."""
+
+    sequence: int
+    task_id: TaskId
+    task: Task | None
 
 
 class TaskRepository(Protocol):
     """Ownership is part of the port: every method takes the owner and only ever sees that
-    owner's live (not deleted) tasks. Another user's task is indistinguishable from none."""
+    owner's tasks. Another user's task is indistinguishable from none."""
 
     async def add(self, task: Task) -> None: ...
 
@@ -50,6 +62,23 @@ class TaskRepository(Protocol):
         `expected_version` is given and the stored version differs."""
         ...
 
-    async def list_newest_first(self, owner: UserId, *, limit: int, after: TaskKey | None) -> list[Task]:
-        """Up to `limit` tasks ordered by (created_at, id) descending, strictly after `after`."""
+    async def find(self, owner: UserId, query: TaskQuery) -> list[Task]:
+        """Up to `query.limit` live tasks matching the filter, in the query's total order."""
+        ...
+
+    async def changes(self, owner: UserId, *, after: int, limit: int) -> list[Change]:
+        """Up to `limit` changes with a sequence number above `after`, in commit order.
+
+        Every write takes its number when it commits relative to the owner's other writes, so a
+        client that has read up to N can never miss a change numbered below N later on.
+        """
+        ...
+
+    async def purge_tombstones(self, *, deleted_before: datetime, batch_size: int) -> int:
+        """Maintenance, across owners: forget up to `batch_size` deletions older than the
+        retention, and raise the sync watermark past them. The number purged."""
+        ...
+
+    async def sync_watermark(self) -> int:
+        """Change numbers at or below this may have lost tombstones: older sync tokens expired."""
         ...

@@ -5,13 +5,41 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskhub.adapters.postgres.errors import storage_errors
-from taskhub.adapters.postgres.tables import tasks
+from taskhub.adapters.postgres.tables import (
+    DUE_AT_ASC,
+    DUE_AT_DESC,
+    SEARCH_CONFIG,
+    TITLE_SORT,
+    sync_state,
+    task_change_seq,
+    tasks,
+)
+from taskhub.domain.listing import PageKey, Sort, SortField, TaskFilter
 from taskhub.domain.model import Priority, Task, TaskContent, TaskId, UserId
-from taskhub.ports.repositories import TaskKey
+from taskhub.ports.repositories import Change, TaskQuery
+
+# Change numbers. Every write of a user's task takes a transaction-scoped lock on that user before
+# drawing its number from `task_change_seq`, and keeps it until commit. So a user's writes commit
+# in the order of their numbers, and a client that has read the feed up to N can never see a
+# change numbered below N appear later (docs/sync.md).
+_SERIALIZE_CHANGES = text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
+_NEXT_CHANGE = task_change_seq.next_value()
 
 _COLUMNS = (
     tasks.c.id,
@@ -75,10 +103,23 @@ def _to_task(row: Any) -> Task:
 class SqlAlchemyTaskRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
+        self._serialized: set[UserId] = set()
+
+    async def _serialize_changes(self, owner: UserId) -> None:
+        if owner in self._serialized:
+            return
+        async with storage_errors():
+            await self._conn.execute(_SERIALIZE_CHANGES, {"name": f"changes\x1f{owner}"})
+        self._serialized.add(owner)
 
     async def add(self, task: Task) -> None:
+        await self._serialize_changes(task.owner_id)
         statement = insert(tasks).values(
-            id=task.id, owner_id=task.owner_id, created_at=task.created_at, **_values(task)
+            id=task.id,
+            owner_id=task.owner_id,
+            created_at=task.created_at,
+            change_seq=_NEXT_CHANGE,
+            **_values(task),
         )
         async with storage_errors():
             await self._conn.execute(statement)
@@ -90,10 +131,11 @@ class SqlAlchemyTaskRepository:
         return None if row is None else _to_task(row)
 
     async def update(self, owner: UserId, task: Task, *, expected_version: int) -> bool:
+        await self._serialize_changes(owner)
         statement = (
             update(tasks)
             .where(_owned_live(owner, task.id), tasks.c.version == expected_version)
-            .values(**_values(task))
+            .values(change_seq=_NEXT_CHANGE, **_values(task))
         )
         async with storage_errors():
             result = await self._conn.execute(statement)
@@ -102,10 +144,11 @@ class SqlAlchemyTaskRepository:
     async def delete(
         self, owner: UserId, task_id: TaskId, *, at: datetime, expected_version: int | None = None
     ) -> bool:
+        await self._serialize_changes(owner)
         statement = (
             update(tasks)
             .where(_owned_live(owner, task_id))
-            .values(deleted_at=at, updated_at=at, version=tasks.c.version + 1)
+            .values(deleted_at=at, updated_at=at, version=tasks.c.version + 1, change_seq=_NEXT_CHANGE)
         )
         if expected_version is not None:
             statement = statement.where(tasks.c.version == expected_version)
@@ -113,13 +156,108 @@ class SqlAlchemyTaskRepository:
             result = await self._conn.execute(statement)
         return result.rowcount == 1
 
-    async def list_newest_first(self, owner: UserId, *, limit: int, after: TaskKey | None) -> list[Task]:
-        statement = select(*_COLUMNS).where(tasks.c.owner_id == owner, tasks.c.deleted_at.is_(None))
-        if after is not None:
-            statement = statement.where(
-                tuple_(tasks.c.created_at, tasks.c.id) < tuple_(after.created_at, after.id)
-            )
-        statement = statement.order_by(tasks.c.created_at.desc(), tasks.c.id.desc()).limit(limit)
+    async def find(self, owner: UserId, query: TaskQuery) -> list[Task]:
+        async with storage_errors():
+            rows = (await self._conn.execute(find_statement(owner, query))).all()
+        return [_to_task(row) for row in rows]
+
+    async def changes(self, owner: UserId, *, after: int, limit: int) -> list[Change]:
+        statement = (
+            select(*_COLUMNS, tasks.c.change_seq, tasks.c.deleted_at)
+            .where(tasks.c.owner_id == owner, tasks.c.change_seq > after)
+            .order_by(tasks.c.change_seq)
+            .limit(limit)
+        )
         async with storage_errors():
             rows = (await self._conn.execute(statement)).all()
-        return [_to_task(row) for row in rows]
+        return [
+            Change(
+                sequence=row.change_seq,
+                task_id=TaskId(row.id),
+                task=None if row.deleted_at is not None else _to_task(row),
+            )
+            for row in rows
+        ]
+
+    async def purge_tombstones(self, *, deleted_before: datetime, batch_size: int) -> int:
+        doomed = (
+            select(tasks.c.id)
+            .where(tasks.c.deleted_at < deleted_before)
+            .limit(batch_size)
+            # Purgers on several instances take different rows instead of queueing on the same ones.
+            .with_for_update(skip_locked=True)
+        )
+        purge = delete(tasks).where(tasks.c.id.in_(doomed.scalar_subquery())).returning(tasks.c.change_seq)
+        async with storage_errors():
+            purged = (await self._conn.execute(purge)).scalars().all()
+            if purged:
+                await self._conn.execute(
+                    update(sync_state)
+                    .where(sync_state.c.id == 1)
+                    .values(purged_through_seq=func.greatest(sync_state.c.purged_through_seq, max(purged)))
+                )
+        return len(purged)
+
+    async def sync_watermark(self) -> int:
+        async with storage_errors():
+            watermark = await self._conn.scalar(
+                select(sync_state.c.purged_through_seq).where(sync_state.c.id == 1)
+            )
+        return int(watermark or 0)
+
+
+def _sort_key(sort: Sort) -> ColumnElement[Any]:
+    match sort.field:
+        case SortField.CREATED_AT:
+            return tasks.c.created_at
+        case SortField.UPDATED_AT:
+            return tasks.c.updated_at
+        case SortField.PRIORITY:
+            return tasks.c.priority
+        case SortField.TITLE:
+            return TITLE_SORT
+        case SortField.DUE_AT:
+            return DUE_AT_DESC if sort.descending else DUE_AT_ASC
+
+
+def _boundary_value(sort: Sort, key: PageKey) -> Any:
+    if sort.field is SortField.DUE_AT and key.value is None:
+        # The same stand-in the sort key uses for "no due date".
+        return literal_column("'-infinity'::timestamptz" if sort.descending else "'infinity'::timestamptz")
+    return key.value
+
+
+def _filter_conditions(wanted: TaskFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if wanted.completed is not None:
+        conditions.append(tasks.c.completed.is_(wanted.completed))
+    if wanted.priorities is not None:
+        conditions.append(tasks.c.priority.in_(sorted(p.rank for p in wanted.priorities)))
+    if wanted.tags is not None:
+        conditions.append(tasks.c.tags.contains(sorted(wanted.tags)))
+    if wanted.due_before is not None:
+        conditions.append(tasks.c.due_at < wanted.due_before)
+    if wanted.due_after is not None:
+        conditions.append(tasks.c.due_at >= wanted.due_after)
+    if wanted.text is not None:
+        conditions.append(
+            tasks.c.search_vector.op("@@")(func.websearch_to_tsquery(SEARCH_CONFIG, wanted.text))
+        )
+    return conditions
+
+
+def find_statement(owner: UserId, query: TaskQuery) -> Select[Any]:
+    """The listing query: exposed so a test can EXPLAIN it on a seeded table."""
+    key = _sort_key(query.sort)
+    statement = select(*_COLUMNS).where(
+        tasks.c.owner_id == owner, tasks.c.deleted_at.is_(None), *_filter_conditions(query.filter)
+    )
+    if query.after is not None:
+        boundary = tuple_(_boundary_value(query.sort, query.after), query.after.id)
+        position = tuple_(key, tasks.c.id)
+        statement = statement.where(position < boundary if query.sort.descending else position > boundary)
+    if query.sort.descending:
+        statement = statement.order_by(key.desc(), tasks.c.id.desc())
+    else:
+        statement = statement.order_by(key.asc(), tasks.c.id.asc())
+    return statement.limit(query.limit)

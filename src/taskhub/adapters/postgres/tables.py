@@ -8,21 +8,26 @@ from __future__ import annotations
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     DateTime,
     Index,
     Integer,
     LargeBinary,
     MetaData,
+    Sequence,
     SmallInteger,
     String,
     Table,
     Uuid,
+    func,
+    literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 
 from taskhub.domain.model import (
     DESCRIPTION_MAX_LENGTH,
@@ -46,6 +51,10 @@ metadata = MetaData(
 )
 
 _PRIORITY_MAX_RANK = len(Priority) - 1
+# The text-search configuration of `search_vector` and of every query against it.
+SEARCH_CONFIG = "simple"
+
+task_change_seq = Sequence("task_change_seq", metadata=metadata)
 
 tasks = Table(
     "tasks",
@@ -67,19 +76,54 @@ tasks = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     # Soft delete: the tombstone stays for the change feed until purged.
     Column("deleted_at", DateTime(timezone=True)),
+    # Change feed: the number of the row's latest write (see repository.py, "change numbers").
+    Column("change_seq", BigInteger, nullable=False, server_default=text("nextval('task_change_seq')")),
+    # Full-text search over title and description; language fixed here (docs/search.md).
+    Column(
+        "search_vector",
+        TSVECTOR,
+        Computed(f"to_tsvector('{SEARCH_CONFIG}', title || ' ' || description)", persisted=True),
+        nullable=False,
+    ),
     CheckConstraint("char_length(owner_id) >= 1", name="owner_id_not_empty"),
     CheckConstraint("char_length(btrim(title)) >= 1", name="title_not_blank"),
     CheckConstraint(f"priority BETWEEN 0 AND {_PRIORITY_MAX_RANK}", name="priority_rank"),
     CheckConstraint(f"cardinality(tags) <= {TAGS_MAX_COUNT}", name="tag_count"),
     CheckConstraint("version >= 1", name="version_positive"),
     CheckConstraint("completed = (completed_at IS NOT NULL)", name="completed_at_iff_completed"),
-    Index(
-        "ix_tasks_owner_created",
-        "owner_id",
-        "created_at",
-        "id",
-        postgresql_where=text("deleted_at IS NULL"),
-    ),
+)
+
+_LIVE = text("deleted_at IS NULL")
+
+# Sort keys for due dates: a task without one sorts after every date, ascending or descending.
+DUE_AT_ASC = func.coalesce(tasks.c.due_at, literal_column("'infinity'::timestamptz"))
+DUE_AT_DESC = func.coalesce(tasks.c.due_at, literal_column("'-infinity'::timestamptz"))
+TITLE_SORT = tasks.c.title.collate("C")
+
+# One index per sort order of the listing (owner first, then the sort key, then the id that
+# breaks ties), only over live rows: every first page and every keyset page is an index range.
+Index("ix_tasks_owner_created", tasks.c.owner_id, tasks.c.created_at, tasks.c.id, postgresql_where=_LIVE)
+Index("ix_tasks_owner_updated", tasks.c.owner_id, tasks.c.updated_at, tasks.c.id, postgresql_where=_LIVE)
+Index("ix_tasks_owner_priority", tasks.c.owner_id, tasks.c.priority, tasks.c.id, postgresql_where=_LIVE)
+# Titles sort by code point ("C"): the same order on every server, whatever its locale.
+Index("ix_tasks_owner_title", tasks.c.owner_id, TITLE_SORT, tasks.c.id, postgresql_where=_LIVE)
+# Tasks without a due date sort last in both directions: each direction has its own expression.
+Index("ix_tasks_owner_due_asc", tasks.c.owner_id, DUE_AT_ASC, tasks.c.id, postgresql_where=_LIVE)
+Index("ix_tasks_owner_due_desc", tasks.c.owner_id, DUE_AT_DESC, tasks.c.id, postgresql_where=_LIVE)
+Index("ix_tasks_search_vector", tasks.c.search_vector, postgresql_using="gin")
+Index("ix_tasks_tags", tasks.c.tags, postgresql_using="gin")
+# The change feed reads a user's rows by change number, tombstones included.
+Index("ix_tasks_owner_change_seq", tasks.c.owner_id, tasks.c.change_seq, unique=True)
+# Purging old tombstones.
+Index("ix_tasks_deleted_at", tasks.c.deleted_at, postgresql_where=text("deleted_at IS NOT NULL"))
+
+# The highest change number whose tombstone has been purged: sync tokens at or below it expired.
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("purged_through_seq", BigInteger, nullable=False, server_default=text("0")),
+    CheckConstraint("id = 1", name="single_row"),
 )
 
 # The first response of each idempotent request, per user and key (API.md, "Writes that clients

@@ -21,6 +21,7 @@ from taskhub.domain.errors import (
     InvalidTask,
     PreconditionFailed,
     RequestInFlight,
+    SyncTokenExpired,
     TaskhubError,
     TaskNotFound,
 )
@@ -51,6 +52,7 @@ DOMAIN_PROBLEMS: Final[dict[type[TaskhubError], ProblemKind]] = {
     RequestInFlight: ProblemKind(409, "request-in-flight", "Request still in progress"),
     IdempotencyKeyReused: ProblemKind(422, "idempotency-key-reused", "Idempotency-Key reused"),
     PreconditionFailed: ProblemKind(412, "precondition-failed", "Precondition failed"),
+    SyncTokenExpired: ProblemKind(410, "sync-token-expired", "Sync token expired"),
     StorageUnavailable: ProblemKind(503, "unavailable", "Service unavailable"),
     InvalidToken: ProblemKind(401, "invalid-token", "Invalid bearer token"),
 }

@@ -7,7 +7,7 @@ from typing import Any, Final
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 
-from taskhub.entrypoints.http.schemas import TaskList, TaskRead
+from taskhub.entrypoints.http.schemas import ChangeFeed, TaskList, TaskRead
 
 TASK_ID: Final = "0193c8e0-5b7a-7c3e-9f2d-6a1b2c3d4e5f"
 
@@ -66,5 +66,23 @@ def list_response() -> dict[int, ResponseSpec]:
     return {
         200: ResponseSpec(
             data_container=TaskList, description="A page of tasks", examples=example("A page", page)
+        )
+    }
+
+
+def changes_response() -> dict[int, ResponseSpec]:
+    feed = {
+        "changes": [
+            {"id": TASK_ID, "deleted": False, "task": TASK},
+            {"id": "0193c8e0-0000-7000-8000-000000000002", "deleted": True},
+        ],
+        "next_since": "eyJ2IjoxLCJzIjo0Mn0",
+        "has_more": False,
+    }
+    return {
+        200: ResponseSpec(
+            data_container=ChangeFeed,
+            description="Changes in commit order",
+            examples=example("Two changes", feed),
         )
     }

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from taskhub.application.tasks import TaskPage
+from taskhub.application.tasks import ChangePage, TaskPage
 from taskhub.domain.model import (
     DESCRIPTION_MAX_LENGTH,
     DESCRIPTION_PATTERN,
@@ -159,3 +159,30 @@ class TaskList(msgspec.Struct, kw_only=True):
     @classmethod
     def from_page(cls, page: TaskPage) -> TaskList:
         return cls(items=[TaskRead.from_domain(t) for t in page.items], next_cursor=page.next_cursor)
+
+
+class ChangeEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: UUID
+    deleted: bool
+    task: TaskRead | None = None
+
+
+class ChangeFeed(msgspec.Struct, kw_only=True):
+    changes: list[ChangeEntry]
+    next_since: str
+    has_more: bool
+
+    @classmethod
+    def from_page(cls, page: ChangePage) -> ChangeFeed:
+        return cls(
+            changes=[
+                ChangeEntry(
+                    id=c.task_id,
+                    deleted=c.task is None,
+                    task=TaskRead.from_domain(c.task) if c.task else None,
+                )
+                for c in page.changes
+            ],
+            next_since=page.next_since,
+            has_more=page.has_more,
+        )

@@ -14,11 +14,13 @@ from litestar.params import Body, HeaderParameter, PathParameter, QueryParameter
 
 from taskhub.application.tasks import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PAGE_SIZE_MIN, TaskService
 from taskhub.domain.errors import TaskNotFound
+from taskhub.domain.listing import SEARCH_MAX_LENGTH
 from taskhub.domain.model import Task, TaskId, UserId
 from taskhub.entrypoints.http.examples import (
     CREATE_REQUEST,
     PATCH_REQUEST,
     REPLACE_REQUEST,
+    changes_response,
     list_response,
     task_response,
 )
@@ -31,9 +33,17 @@ from taskhub.entrypoints.http.idempotency import (
     task_reply_renderer,
     validated_key,
 )
+from taskhub.entrypoints.http.listing import SORT_VALUES, next_page_link, parse_filter, parse_sort
 from taskhub.entrypoints.http.preconditions import etag, if_match_condition, if_none_match_hits
 from taskhub.entrypoints.http.problems import problem_responses
-from taskhub.entrypoints.http.schemas import TaskCreate, TaskList, TaskRead, TaskReplace, TaskUpdate
+from taskhub.entrypoints.http.schemas import (
+    ChangeFeed,
+    TaskCreate,
+    TaskList,
+    TaskRead,
+    TaskReplace,
+    TaskUpdate,
+)
 
 # 400 is listed everywhere so Litestar does not add its own (non-problem) 400 schema.
 _READ_ERRORS = problem_responses(400, 401, 404, 503)
@@ -73,6 +83,18 @@ PatchBody = Annotated[
         media_type=RequestEncodingType.JSON,
         description="`application/json` or `application/merge-patch+json`; only the fields sent change.",
         examples=PATCH_REQUEST,
+    ),
+]
+
+Limit = Annotated[int, QueryParameter(ge=PAGE_SIZE_MIN, le=PAGE_SIZE_MAX, description="Page size")]
+Cursor = Annotated[
+    str | None, QueryParameter(description="`next_cursor` from the previous page", max_length=1024)
+]
+SortParameter = Annotated[
+    str,
+    QueryParameter(
+        description="Field to sort by, `-` for descending; ties broken by id; tasks without due date last",
+        enum=SORT_VALUES,
     ),
 ]
 
@@ -138,25 +160,75 @@ class TaskController(Controller):
 
     @get(
         "/",
-        summary="List your tasks, newest first",
+        summary="List, filter, search and sort your tasks (keyset pages)",
         responses=list_response() | problem_responses(400, 401, 503),
     )
     async def list_tasks(
         self,
+        request: Request[Any, Any, Any],
         tasks: Tasks,
         caller: Caller,
-        limit: Annotated[
-            int, QueryParameter(ge=PAGE_SIZE_MIN, le=PAGE_SIZE_MAX, description="Page size")
-        ] = PAGE_SIZE_DEFAULT,
-        cursor: Annotated[
-            str | None, QueryParameter(description="`next_cursor` from the previous page", max_length=512)
+        limit: Limit = PAGE_SIZE_DEFAULT,
+        cursor: Cursor = None,
+        sort: SortParameter = "-created_at",
+        completed: Annotated[
+            bool | None, QueryParameter(description="Only done (true) or open (false)")
+        ] = None,
+        priority: Annotated[
+            list[str] | None,
+            QueryParameter(
+                description="One or several of none, low, medium, high (repeat or comma-separate)"
+            ),
+        ] = None,
+        tag: Annotated[
+            list[str] | None, QueryParameter(description="Only tasks having this tag (repeat: all of them)")
+        ] = None,
+        due_before: Annotated[
+            str | None,
+            QueryParameter(description="due_at earlier than this RFC 3339 timestamp", max_length=64),
+        ] = None,
+        due_after: Annotated[
+            str | None,
+            QueryParameter(description="due_at at or after this RFC 3339 timestamp", max_length=64),
+        ] = None,
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                description="Full-text search of title and description, web search syntax: "
+                'words, "a phrase", or, -word',
+                max_length=SEARCH_MAX_LENGTH,
+            ),
         ] = None,
     ) -> Response[TaskList]:
-        page = await tasks.list(caller, limit=limit, cursor=cursor)
+        wanted = parse_filter(
+            completed=completed, priority=priority, tag=tag, due_before=due_before, due_after=due_after, q=q
+        )
+        page = await tasks.list(caller, wanted=wanted, sort=parse_sort(sort), limit=limit, cursor=cursor)
         headers: dict[str, Any] = {}
         if page.next_cursor is not None:
-            headers["Link"] = f'</api/tasks?limit={limit}&cursor={page.next_cursor}>; rel="next"'
+            headers["Link"] = next_page_link(
+                request.url.path, request.query_params.multi_items(), page.next_cursor
+            )
         return Response(TaskList.from_page(page), headers=headers)
+
+    @get(
+        "/changes",
+        summary="Everything that changed since your last sync, in commit order",
+        responses=changes_response() | problem_responses(400, 401, 410, 503),
+    )
+    async def changes(
+        self,
+        tasks: Tasks,
+        caller: Caller,
+        since: Annotated[
+            str | None,
+            QueryParameter(
+                description="`next_since` from your last call; absent: from the start", max_length=1024
+            ),
+        ] = None,
+        limit: Limit = PAGE_SIZE_DEFAULT,
+    ) -> Response[ChangeFeed]:
+        return Response(ChangeFeed.from_page(await tasks.changes(caller, since=since, limit=limit)))
 
     @get(
         "/{task_id:str}",

@@ -1,0 +1,90 @@
+"""What a user can ask of their task list: filters, a sort order, and where a page starts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from taskhub.domain.model import Priority, Task, TaskId
+
+SEARCH_MAX_LENGTH: Final = 200
+TAG_FILTER_MAX_COUNT: Final = 20
+
+
+class SortField(enum.StrEnum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    DUE_AT = "due_at"
+    PRIORITY = "priority"
+    TITLE = "title"
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """A field and a direction; ties are always broken by id in the same direction, so the order
+    is total. Tasks without `due_at` come last whichever the direction."""
+
+    field: SortField = SortField.CREATED_AT
+    descending: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> Sort:
+        """`created_at` ascending, `-created_at` descending; ValueError for anything else."""
+        descending = text.startswith("-")
+        return cls(SortField(text.removeprefix("-")), descending)
+
+    def __str__(self) -> str:
+        return f"{'-' if self.descending else ''}{self.field.value}"
+
+
+NEWEST_FIRST: Final = Sort(SortField.CREATED_AT, descending=True)
+
+# A page boundary: the sort field's value of the last task shown (None: no due date) and its id.
+SortValue = datetime | int | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageKey:
+    value: SortValue
+    id: TaskId
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFilter:
+    """Every condition must hold; None means "no condition"."""
+
+    completed: bool | None = None
+    priorities: frozenset[Priority] | None = None
+    tags: frozenset[str] | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    text: str | None = None
+
+    def canonical(self) -> str:
+        """A stable text form, so a cursor can be bound to the filters it was made for."""
+        parts = [
+            f"completed={self.completed}",
+            "priorities=" + ",".join(sorted(p.value for p in self.priorities or ())),
+            "tags=" + "\x1f".join(sorted(self.tags or ())),
+            f"due_before={self.due_before.isoformat() if self.due_before else ''}",
+            f"due_after={self.due_after.isoformat() if self.due_after else ''}",
+            f"text={self.text or ''}",
+        ]
+        return "\x1e".join(parts)
+
+
+def sort_value(task: Task, field: SortField) -> SortValue:
+    """The value a task is ordered by for `field` (priority by its rank, none=0 .. high=3)."""
+    match field:
+        case SortField.CREATED_AT:
+            return task.created_at
+        case SortField.UPDATED_AT:
+            return task.updated_at
+        case SortField.DUE_AT:
+            return task.content.due_at
+        case SortField.PRIORITY:
+            return task.content.priority.rank
+        case SortField.TITLE:
+            return task.content.title
