@@ -116,6 +116,7 @@ async def clean_tables(engine: AsyncEngine) -> AsyncIterator[None]:
     yield
     async with engine.begin() as connection:
         await connection.exec_driver_sql("TRUNCATE tasks, idempotency_keys")
+        await connection.exec_driver_sql("UPDATE sync_state SET purged_through_seq = 0")
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from taskhub.domain.model import Priority, TaskContent
 from taskhub.domain.listing import PageKey
+from taskhub.domain.model import Priority, TaskContent
 from taskhub.ports.repositories import TaskQuery
 from taskhub.ports.unit_of_work import UnitOfWork
 from tests.factories import T0, make_task, task_id, user

@@ -7,7 +7,6 @@ refuse what the entity would refuse, whoever writes to it.
 from __future__ import annotations
 
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -27,7 +26,7 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
 from taskhub.domain.model import (
     DESCRIPTION_MAX_LENGTH,

@@ -1,0 +1,116 @@
+"""The change feed at PostgreSQL under real concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+
+import pytest
+
+from taskhub.adapters.system import RandomIdGenerator, SystemClock
+from taskhub.application.tasks import TaskService
+from taskhub.domain.errors import TaskNotFound
+from taskhub.domain.model import Task, TaskContent, TaskId, TaskPatch, UserId
+from taskhub.ports.unit_of_work import UnitOfWork
+from tests.factories import make_task, user
+
+pytestmark = pytest.mark.postgres
+
+
+async def test_a_write_waits_for_the_owners_uncommitted_write_so_numbers_commit_in_order(
+    postgres_uow: Callable[[], UnitOfWork],
+) -> None:
+    owner = user()
+    first, second = make_task(owner, "first"), make_task(owner, "second")
+
+    async with postgres_uow() as slow:
+        await slow.tasks.add(first)  # holds the owner's change lock until it commits
+
+        async def later_write() -> None:
+            async with postgres_uow() as fast:
+                await fast.tasks.add(second)
+                await fast.commit()
+
+        racing = asyncio.create_task(later_write())
+        done, _ = await asyncio.wait({racing}, timeout=0.5)
+        assert not done, "a second write of the same user drew a change number while the first was open"
+        await slow.commit()
+    await asyncio.wait_for(racing, timeout=5)
+
+    async with postgres_uow() as uow:
+        changes = await uow.tasks.changes(owner, after=0, limit=10)
+    assert [c.task_id for c in changes] == [first.id, second.id]
+
+
+async def test_other_users_writes_are_not_held_up(postgres_uow: Callable[[], UnitOfWork]) -> None:
+    async with postgres_uow() as slow:
+        await slow.tasks.add(make_task(user("alice")))
+        async with postgres_uow() as other:
+            await asyncio.wait_for(other.tasks.add(make_task(user("bob"))), timeout=2)
+            await other.commit()
+        await slow.commit()
+
+
+async def test_a_client_syncing_during_two_concurrent_writers_ends_with_the_servers_state(
+    postgres_uow: Callable[[], UnitOfWork],
+) -> None:
+    service = TaskService(postgres_uow, SystemClock(), RandomIdGenerator())
+    owner: UserId = user()
+    mirror: dict[TaskId, Task] = {}
+    since: str | None = None
+    writing = True
+
+    async def writer(seed: int) -> None:
+        rng = random.Random(seed)
+        mine: list[TaskId] = []
+        for step in range(40):
+            roll = rng.random()
+            try:
+                if roll < 0.4 or not mine:
+                    mine.append((await service.create(owner, TaskContent(title=f"w{seed}-{step}"))).id)
+                elif roll < 0.7:
+                    await service.patch(owner, rng.choice(mine), TaskPatch(title=f"w{seed}-{step} edited"))
+                elif roll < 0.85:
+                    await service.complete(owner, rng.choice(mine))
+                else:
+                    victim = rng.choice(mine)
+                    mine.remove(victim)
+                    await service.delete(owner, victim)
+            except TaskNotFound:
+                pass
+            await asyncio.sleep(rng.random() / 200)
+
+    async def pull() -> None:
+        nonlocal since
+        while True:
+            page = await service.changes(owner, since=since, limit=7)
+            for change in page.changes:
+                if change.task is None:
+                    mirror.pop(change.task_id, None)
+                else:
+                    mirror[change.task_id] = change.task
+            since = page.next_since
+            if not page.has_more:
+                return
+
+    async def syncer() -> None:
+        while writing:
+            await pull()
+            await asyncio.sleep(0.005)
+
+    sync = asyncio.create_task(syncer())
+    await asyncio.gather(writer(1), writer(2))
+    writing = False
+    await sync
+    await pull()
+
+    server: dict[TaskId, Task] = {}
+    cursor = None
+    while True:
+        page = await service.list(owner, limit=100, cursor=cursor)
+        server |= {task.id: task for task in page.items}
+        if (cursor := page.next_cursor) is None:
+            break
+    assert mirror == server
+    assert server
