@@ -24,7 +24,7 @@ ENV PATH=/opt/taskhub/bin:$PATH \
     TASKHUB_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000
-USER taskhub
+USER 10001:10001
 WORKDIR /tmp
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \

@@ -4,28 +4,84 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from taskhub.adapters.postgres.pool import pool_status
 from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.http.auth import BearerAuthenticationMiddleware, provide_caller
 from taskhub.entrypoints.http.body import StrictJsonRequest
 from taskhub.entrypoints.http.errors import EXCEPTION_HANDLERS
-from taskhub.entrypoints.http.health import HealthController
-from taskhub.entrypoints.http.request_id import RequestIdMiddleware
+from taskhub.entrypoints.http.health import HealthController, metrics
+from taskhub.entrypoints.http.metrics import record_pool
+from taskhub.entrypoints.http.request_context import RequestContextMiddleware
 from taskhub.entrypoints.http.tasks import TaskController
+from taskhub.entrypoints.logs import configure_logging
 from taskhub.entrypoints.settings import Settings
 
 API_PREFIX = "/api"
 
+# What a browser app may send and read (API.md, Limits: CORS).
+CORS_ALLOWED_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "X-Request-ID",
+]
+CORS_EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "Link",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "Retry-After",
+    "X-Request-ID",
+    "Idempotent-Replayed",
+]
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=CORS_ALLOWED_HEADERS,
+        expose_headers=CORS_EXPOSED_HEADERS,
+        allow_credentials=False,
+        max_age=600,
+    )
+
+
+def _outer_layers(app: Litestar, settings: Settings) -> ASGIApp:
+    # Litestar's `middleware=` only wraps matched routes; these must also see the 404s and 405s
+    # its router answers, so they wrap the whole ASGI handler.
+    handler: Any = RequestContextMiddleware(app.asgi_handler)
+    if settings.trusted_proxies:
+        # X-Forwarded-For/-Proto are believed only from these peers; from anyone else they are ignored.
+        handler = ProxyHeadersMiddleware(handler, trusted_hosts=list(settings.trusted_proxies))
+    if settings.otel_endpoint:
+        from taskhub.entrypoints.tracing import traced  # noqa: PLC0415 - optional dependency
+
+        handler = traced(handler)
+    return handler  # type: ignore[no-any-return]
+
 
 def create_app(container: Container) -> Litestar:
     settings: Settings = container.settings()
+    background: set[asyncio.Task[None]] = set()
 
     async def warm_up() -> None:
         # Fetch the JWKS in the background: the first request should not pay for it, and a slow
@@ -43,7 +99,8 @@ def create_app(container: Container) -> Litestar:
         await container.engine().dispose()
         await container.health_engine().dispose()
 
-    background: set[asyncio.Task[None]] = set()
+    async def observe_pool(_: Request[Any, Any, Any]) -> None:
+        record_pool(pool_status(container.engine()))
 
     api = Router(
         path=API_PREFIX,
@@ -56,13 +113,18 @@ def create_app(container: Container) -> Litestar:
         ],
         security=[{"bearer": []}],
     )
+    route_handlers: list[Any] = [api, HealthController]
+    if settings.metrics_enabled:
+        route_handlers.append(metrics)
     app = Litestar(
-        route_handlers=[api, HealthController],
+        route_handlers=route_handlers,
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=StrictJsonRequest,
         request_max_body_size=settings.max_body_bytes,
         on_startup=[warm_up],
         on_shutdown=[close],
+        after_response=observe_pool if settings.metrics_enabled else None,
+        cors_config=_cors(settings),
         openapi_config=OpenAPIConfig(
             title="taskhub",
             version="1.0.0",
@@ -83,13 +145,12 @@ def create_app(container: Container) -> Litestar:
         logging_config=None,
     )
     app.state.container = container
-    # Litestar's `middleware=` only wraps matched routes; request ids must also reach the 404s
-    # and 405s its router answers, so the id middleware wraps the whole ASGI handler.
-    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    app.asgi_handler = _outer_layers(app, settings)
     return app
 
 
 def create_app_from_env() -> Litestar:
     """Factory for the server's worker processes: settings come from their environment."""
-    container = Container(settings=Settings.from_env(os.environ))
-    return create_app(container)
+    settings = Settings.from_env(os.environ)
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(Container(settings=settings))

@@ -7,6 +7,7 @@ import asyncio
 import os
 import re
 import secrets
+import shutil
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -26,6 +27,7 @@ from taskhub.application.maintenance import PurgeReport
 from taskhub.domain.model import is_valid_user_id
 from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.logs import configure_logging
+from taskhub.entrypoints.server import serve
 from taskhub.entrypoints.settings import Settings, SettingsError
 from taskhub.ports.repositories import StorageUnavailable
 
@@ -82,32 +84,44 @@ def _serve(_: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415 - only the serve command needs the server
 
     settings = _settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     with _database(settings) as database_url:
         if not settings.is_production and not settings.has_token_keys:
             os.environ["BETTER_AUTH_SECRET"] = _dev_secret(settings.data_dir, create=True)
         # Worker processes build their app from the environment: hand them what we resolved.
         os.environ["DATABASE_URL"] = database_url
         settings = _settings()
+        if settings.workers > 1 and settings.metrics_enabled:
+            _prepare_multiprocess_metrics(settings.data_dir)
         if settings.migrate_on_start:
             upgrade(database_url, pooler=settings.database_pooler)
         _print_banner(settings)
+        config = uvicorn.Config(
+            "taskhub.entrypoints.app:create_app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            loop="uvloop",
+            http="httptools",
+            log_config=None,
+            access_log=False,
+            # Forwarded headers are handled by the app, from TRUSTED_PROXIES only.
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=20,
+        )
         with _stop_on_signals():
-            uvicorn.run(
-                "taskhub.entrypoints.app:create_app_from_env",
-                factory=True,
-                host=settings.host,
-                port=settings.port,
-                workers=settings.workers,
-                loop="uvloop",
-                http="httptools",
-                log_level=settings.log_level.lower(),
-                # X-Forwarded-* are not believed: no proxy is trusted by default.
-                proxy_headers=False,
-                server_header=False,
-                timeout_graceful_shutdown=20,
-            )
+            serve(config, settings.shutdown_drain_seconds, settings.data_dir)
     return 0
+
+
+def _prepare_multiprocess_metrics(data_dir: Path) -> None:
+    """Workers write their samples to files here; /metrics adds them up (prometheus-client)."""
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or data_dir / "metrics")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 class _Stopped(Exception):
@@ -138,7 +152,7 @@ def _stop_on_signals() -> Iterator[None]:
 
 def _migrate(_: argparse.Namespace) -> int:
     settings = _settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     with _database(settings) as database_url:
         upgrade(database_url, pooler=settings.database_pooler)
     print("taskhub: database schema is up to date")
@@ -147,7 +161,7 @@ def _migrate(_: argparse.Namespace) -> int:
 
 def _purge(_: argparse.Namespace) -> int:
     settings = _settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     with _database(settings) as database_url:
         container = Container(settings=replace(settings, database_url=database_url))
 

@@ -14,6 +14,7 @@ from taskhub.adapters.system import RandomIdGenerator, SystemClock
 from taskhub.application.maintenance import MaintenanceService
 from taskhub.application.retry import RetryPolicy
 from taskhub.application.tasks import TaskService
+from taskhub.entrypoints.http.rate_limit import RateLimits
 from taskhub.entrypoints.settings import Settings
 
 HEALTH_POOL = PoolSettings(
@@ -88,6 +89,12 @@ class Container(containers.DeclarativeContainer):
         database_url=settings.provided.database_url,
         pool=providers.Object(HEALTH_POOL),
         pooler=settings.provided.database_pooler,
+    )
+    rate_limits = providers.Singleton(
+        RateLimits,
+        per_user=settings.provided.rate_limit_per_minute,
+        per_address=settings.provided.rate_limit_anon_per_minute,
+        redis_url=settings.provided.redis_url,
     )
     readiness = providers.Singleton(
         PostgresReadiness,

@@ -7,6 +7,7 @@ with one clear line (`SettingsError`), never a traceback, and never echoes a sec
 from __future__ import annotations
 
 import enum
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -60,6 +61,15 @@ class Settings:
     idempotency_ttl_seconds: int = 24 * 3600
     tombstone_retention_days: int = 30
     log_level: str = "INFO"
+    log_format: str = "console"
+    redis_url: str | None = None
+    rate_limit_per_minute: int = 300
+    rate_limit_anon_per_minute: int = 60
+    cors_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    metrics_enabled: bool = True
+    shutdown_drain_seconds: float = 0.0
+    otel_endpoint: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -160,6 +170,19 @@ class Settings:
                 "IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60, maximum=30 * 24 * 3600
             ),
             tombstone_retention_days=reader.integer("TOMBSTONE_RETENTION_DAYS", 30, minimum=1, maximum=3650),
+            log_format=reader.choice_text(
+                "LOG_FORMAT", ("console", "json"), "json" if production else "console", lower=True
+            ),
+            redis_url=reader.redis_url("REDIS_URL"),
+            rate_limit_per_minute=reader.integer("RATE_LIMIT_PER_MINUTE", 300, minimum=1),
+            rate_limit_anon_per_minute=reader.integer("RATE_LIMIT_ANON_PER_MINUTE", 60, minimum=1),
+            cors_origins=reader.origins("CORS_ORIGINS"),
+            trusted_proxies=reader.networks("TRUSTED_PROXIES"),
+            metrics_enabled=reader.boolean("METRICS_ENABLED", True),
+            shutdown_drain_seconds=reader.number(
+                "SHUTDOWN_DRAIN_SECONDS", 5.0 if production else 0.0, minimum=0
+            ),
+            otel_endpoint=reader.url("OTEL_EXPORTER_OTLP_ENDPOINT"),
             log_level=reader.choice_text("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         )
 
@@ -180,6 +203,42 @@ class _Reader:
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise SettingsError(f"{name} must be an http:// or https:// URL")
         return raw
+
+    def redis_url(self, name: str) -> str | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        parts = urlsplit(raw)
+        if parts.scheme not in {"redis", "rediss", "unix"}:
+            raise SettingsError(f"{name} must be a redis://, rediss:// or unix:// URL")
+        return raw
+
+    def origins(self, name: str) -> tuple[str, ...]:
+        raw = self.text(name)
+        if raw is None:
+            return ()
+        origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+        for origin in origins:
+            parts = urlsplit(origin)
+            if origin != "*" and (parts.scheme not in {"http", "https"} or not parts.netloc or parts.path):
+                raise SettingsError(
+                    f"{name} must list origins such as https://app.example.com, comma-separated"
+                )
+        return origins
+
+    def networks(self, name: str) -> tuple[str, ...]:
+        raw = self.text(name)
+        if raw is None:
+            return ()
+        networks = tuple(n.strip() for n in raw.split(",") if n.strip())
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"{name} must list IP networks such as 10.0.0.0/8, comma-separated"
+                ) from None
+        return networks
 
     def integer(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
         raw = self.text(name)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from taskhub.domain.model import UserId
+from taskhub.entrypoints.http.metrics import AUTH_FAILURES
+from taskhub.entrypoints.http.rate_limit import SCOPE_KEY as RATE_LIMIT_KEY
+from taskhub.entrypoints.http.rate_limit import RateLimited, RateLimits
 from taskhub.ports.token_verifier import InvalidToken, TokenRejection, TokenVerifier
 
 
@@ -21,12 +24,28 @@ def bearer_token(authorization: str | None) -> str:
 
 
 class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
+    """Verifies the token, then applies the rate limits: per user when the token is good, per
+    client address when it is not (so floods of bad tokens are throttled as well)."""
+
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        verifier: TokenVerifier = connection.app.state.container.token_verifier()
-        token = bearer_token(connection.headers.get("authorization"))
-        user = await verifier.verify(token)
+        container = connection.app.state.container
+        verifier: TokenVerifier = container.token_verifier()
+        limits: RateLimits = container.rate_limits()
+        state = cast("dict[str, Any]", connection.scope)
+        try:
+            user = await verifier.verify(bearer_token(connection.headers.get("authorization")))
+        except InvalidToken as exc:
+            AUTH_FAILURES.labels(exc.reason.value).inc()
+            address = connection.client.host if connection.client else "unknown"
+            decision = state[RATE_LIMIT_KEY] = await limits.for_address(address)
+            if not decision.allowed:
+                raise RateLimited(decision) from None
+            raise
+        decision = state[RATE_LIMIT_KEY] = await limits.for_user(user)
+        if not decision.allowed:
+            raise RateLimited(decision)
         return AuthenticationResult(user=user, auth=None)
 
 

@@ -27,7 +27,8 @@ from taskhub.domain.errors import (
 )
 from taskhub.entrypoints.http.body import InvalidBody, MalformedJson, UnsupportedMediaType
 from taskhub.entrypoints.http.problems import FieldProblem, Problem, problem_response
-from taskhub.entrypoints.http.request_id import request_id_of
+from taskhub.entrypoints.http.rate_limit import RateLimited
+from taskhub.entrypoints.http.request_context import request_id_of
 from taskhub.ports.repositories import StorageUnavailable
 from taskhub.ports.token_verifier import InvalidToken
 
@@ -171,6 +172,16 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return _respond(request, kind, detail, errors=errors or None, headers=headers)
 
 
+def handle_rate_limited(request: Request[Any, Any, Any], exc: RateLimited) -> Response[Problem]:
+    retry_after = str(max(exc.decision.reset_seconds, 1))
+    return _respond(
+        request,
+        _HTTP_PROBLEMS[429],
+        f"Too many requests; retry in {retry_after} seconds.",
+        headers={"Retry-After": retry_after},
+    )
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     # The only place a traceback goes: the log, keyed by request id. The client gets no internals.
     _log.error("unhandled error", extra={"request_id": request_id_of(request)}, exc_info=exc)
@@ -183,5 +194,6 @@ EXCEPTION_HANDLERS: Final[ExceptionHandlersMap] = {
     MalformedJson: handle_malformed_json,
     UnsupportedMediaType: handle_unsupported_media_type,
     HTTPException: handle_http_exception,
+    RateLimited: handle_rate_limited,
     Exception: handle_unexpected,
 }

@@ -6,6 +6,8 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 
+from taskhub.entrypoints import lifecycle
+from taskhub.entrypoints.http.metrics import CONTENT_TYPE, exposition
 from taskhub.ports.readiness import ReadinessProbe
 
 
@@ -25,8 +27,15 @@ class HealthController(Controller):
 
     @get("/ready", summary="The database answers and its schema is current", cache=False)
     async def ready(self, state: State) -> Response[Health]:
+        if lifecycle.is_draining():
+            return Response(Health(status="unavailable", problems=["shutting down"]), status_code=503)
         probe: ReadinessProbe = state.container.readiness()
         problems = await probe.problems()
         if problems:
             return Response(Health(status="unavailable", problems=problems), status_code=503)
         return Response(Health(status="ok"), status_code=200)
+
+
+@get("/metrics", summary="Prometheus metrics", tags=["health"], cache=False, media_type=CONTENT_TYPE)
+async def metrics() -> Response[bytes]:
+    return Response(content=exposition(), media_type=CONTENT_TYPE)

@@ -1,0 +1,105 @@
+"""The outermost middleware: what every request gets, matched route or not.
+
+- a request id: `X-Request-ID` when sane, generated otherwise; in the response, in every log
+  line of the request (structlog contextvars) and in every problem body;
+- the `RateLimit-*` headers decided by the authentication middleware;
+- one access log line and the request metrics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+import uuid
+from typing import Any, Final, cast
+
+import structlog
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from taskhub.entrypoints.http.metrics import LATENCY, REQUESTS
+from taskhub.entrypoints.http.rate_limit import SCOPE_KEY as RATE_LIMIT_KEY
+from taskhub.entrypoints.http.rate_limit import Decision
+
+HEADER: Final = "x-request-id"
+_SCOPE_KEY: Final = "taskhub.request_id"
+# Anything else (CR/LF, quotes, 2 KiB of junk) is replaced so it can never inject into logs or headers.
+_SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_QUIET_ROUTES: Final = frozenset({"/health/live", "/health/ready", "/metrics"})
+
+_access = logging.getLogger("taskhub.access")
+
+
+def request_id_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    value = cast("dict[str, Any]", connection.scope).get(_SCOPE_KEY)
+    return value if isinstance(value, str) else None
+
+
+def user_hash(user: object) -> str | None:
+    if not isinstance(user, str):
+        return None
+    return hashlib.sha256(user.encode()).hexdigest()[:16]
+
+
+def _incoming(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            return text if _SANE.fullmatch(text) else None
+    return None
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        state = cast("dict[str, Any]", scope)
+        request_id = _incoming(scope) or uuid.uuid4().hex
+        state[_SCOPE_KEY] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_context(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [*message.get("headers", ()), (HEADER.encode(), request_id.encode())]
+                decision: Decision | None = state.get(RATE_LIMIT_KEY)
+                if decision is not None:
+                    headers += [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
+                message["headers"] = headers
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_context)
+            finally:
+                self._record(state, status, time.perf_counter() - started)
+
+    @staticmethod
+    def _record(state: dict[str, Any], status: int, elapsed: float) -> None:
+        route = state.get("path_template") or "unmatched"
+        method = state["method"]
+        REQUESTS.labels(method, route, str(status)).inc()
+        LATENCY.labels(method, route).observe(elapsed)
+        level = logging.DEBUG if route in _QUIET_ROUTES else logging.INFO
+        client = state.get("client")
+        _access.log(
+            level,
+            "request",
+            extra={
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "user": user_hash(state.get("user")),
+                "client": client[0] if client else None,
+            },
+        )
