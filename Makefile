@@ -23,7 +23,7 @@ run: install
 
 ## Lint, type-check, then run the whole test suite.
 test: install lint
-	@scripts/ensure-pgbouncer.sh
+	@scripts/ensure-test-services.sh
 	$(BIN)/python -m pytest
 
 lint: install

@@ -28,7 +28,7 @@ def _binary() -> str:
         "/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None
     )
     if found is None:
-        raise RuntimeError("pgbouncer is not installed: run scripts/ensure-pgbouncer.sh (make test does)")
+        raise RuntimeError("pgbouncer is not installed: run scripts/ensure-test-services.sh (make test does)")
     return found
 
 
