@@ -133,7 +133,6 @@ def test_the_logs_never_contain_secrets_tokens_passwords_or_task_text(migrated_d
     url = make_url(migrated_database).set(password=password).render_as_string(hide_password=False)
     env = service_environment(url, LOG_FORMAT="json", LOG_LEVEL="DEBUG", BETTER_AUTH_SECRET=secret)
 
-
     token = mint_shared_secret_token(secret, "log-user", timedelta(minutes=5))
     title, description = "TopSecretTitle-" + uuid.uuid4().hex[:6], "PrivateNote-" + uuid.uuid4().hex[:6]
     with running_service(env) as service:
