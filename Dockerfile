@@ -7,11 +7,14 @@ FROM ${BASE_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python3 -m venv /opt/taskhub
+# Dependencies first, exactly as locked (hashes checked), so this layer is cached across code changes.
+COPY requirements.lock ./
+RUN /opt/taskhub/bin/pip install --no-compile --require-hashes -r requirements.lock
 COPY pyproject.toml README.md alembic.ini ./
 COPY src ./src
 COPY migrations ./migrations
-# A regular (non-editable) install: the wheel carries the code and the migrations.
-RUN /opt/taskhub/bin/pip install --no-compile . \
+# taskhub itself, without resolving anything again: the wheel carries the code and the migrations.
+RUN /opt/taskhub/bin/pip install --no-compile --no-deps . \
     && /opt/taskhub/bin/python -m compileall -q /opt/taskhub/lib
 
 FROM ${BASE_IMAGE} AS runtime
