@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format install clean lock
+.PHONY: run test lint format install clean lock fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix src tests migrations scripts
 	$(BIN)/ruff format src tests migrations scripts
+
+## A longer schema-fuzzing run than make test's (FUZZ_EXAMPLES per operation).
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} $(BIN)/python -m pytest tests/security/test_schema_fuzzing.py -p no:logging
 
 ## Re-resolve the locked dependencies after changing pyproject.toml.
 lock: install

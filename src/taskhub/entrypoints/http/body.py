@@ -58,5 +58,6 @@ class StrictJsonRequest(Request[Any, Any, Any]):
         except msgspec.ValidationError as exc:
             message, location = _split_validation_message(str(exc))
             raise InvalidBody(message, location) from exc
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            # Invalid UTF-8 inside a string surfaces as UnicodeDecodeError, not DecodeError.
             raise MalformedJson() from exc

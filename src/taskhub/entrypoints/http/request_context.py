@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import time
@@ -18,9 +19,10 @@ from typing import Any, Final, cast
 import structlog
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 from taskhub.entrypoints.http.metrics import LATENCY, REQUESTS
+from taskhub.entrypoints.http.problems import PROBLEM_MEDIA_TYPE, problem_type
 from taskhub.entrypoints.http.rate_limit import SCOPE_KEY as RATE_LIMIT_KEY
 from taskhub.entrypoints.http.rate_limit import Decision
 
@@ -29,6 +31,8 @@ _SCOPE_KEY: Final = "taskhub.request_id"
 # Anything else (CR/LF, quotes, 2 KiB of junk) is replaced so it can never inject into logs or headers.
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _QUIET_ROUTES: Final = frozenset({"/health/live", "/health/ready", "/metrics"})
+# All request headers together (a token is at most 8 KiB); nginx's default buffers are smaller.
+MAX_HEADER_BYTES: Final = 32 * 1024
 
 _access = logging.getLogger("taskhub.access")
 
@@ -62,6 +66,10 @@ class RequestContextMiddleware:
             return
         state = cast("dict[str, Any]", scope)
         request_id = _incoming(scope) or uuid.uuid4().hex
+        if sum(len(name) + len(value) for name, value in scope.get("headers", ())) > MAX_HEADER_BYTES:
+            # The HTTP parser takes headers of any size; refuse what no client of ours sends.
+            await _too_large(send, request_id, scope["path"])
+            return
         state[_SCOPE_KEY] = request_id
         started = time.perf_counter()
         status = 500
@@ -103,3 +111,29 @@ class RequestContextMiddleware:
                 "client": client[0] if client else None,
             },
         )
+
+
+async def _too_large(send: Send, request_id: str, path: str) -> None:
+    body = json.dumps(
+        {
+            "type": problem_type("headers-too-large"),
+            "title": "Request headers too large",
+            "status": 431,
+            "detail": f"The request headers exceed {MAX_HEADER_BYTES} bytes.",
+            "instance": path[:200],
+            "request_id": request_id,
+        }
+    ).encode()
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 431,
+        "headers": [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+            (b"x-content-type-options", b"nosniff"),
+            (HEADER.encode(), request_id.encode()),
+        ],
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
