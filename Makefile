@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format install clean lock fuzz
+.PHONY: run test lint format install clean lock fuzz bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix src tests migrations scripts
 	$(BIN)/ruff format src tests migrations scripts
+
+## Load test: taskhub next to the bare-driver ceiling (bench/README.md). Needs wrk.
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk"; exit 2; }
+	$(BIN)/python bench/run.py
 
 ## A longer schema-fuzzing run than make test's (FUZZ_EXAMPLES per operation).
 fuzz: install

@@ -177,3 +177,28 @@ async def test_a_delete_at_a_stale_version_changes_nothing(uow_factory: UowFacto
 
     async with uow_factory() as uow:
         assert await uow.tasks.get(owner, task.id) is None
+
+
+async def test_reading_for_a_change_sees_what_get_sees(uow_factory: UowFactory) -> None:
+    owner = user()
+    task = make_task(owner)
+    async with uow_factory() as uow:
+        await uow.tasks.add(task)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.tasks.get_for_change(owner, task.id) == task
+        assert await uow.tasks.get_for_change(user("mallory"), task.id) is None
+        assert await uow.tasks.get_for_change(owner, task_id()) is None
+
+
+async def test_a_read_only_unit_of_work_reads_committed_tasks(uow_factory: UowFactory) -> None:
+    owner = user()
+    task = make_task(owner)
+    async with uow_factory() as uow:
+        await uow.tasks.add(task)
+        await uow.commit()
+
+    async with uow_factory().reading() as uow:
+        assert await uow.tasks.get(owner, task.id) == task
+        assert await uow.tasks.find(owner, TaskQuery()) == [task]

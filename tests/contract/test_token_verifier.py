@@ -164,3 +164,23 @@ async def test_the_audience_is_required_and_checked_when_configured(
 def test_a_secret_shorter_than_32_bytes_is_refused() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         JoseTokenVerifier("short")
+
+
+async def test_a_verified_token_is_not_accepted_beyond_its_expiry(
+    verifier: Callable[..., TokenVerifier], sign: Signer
+) -> None:
+    import asyncio  # noqa: PLC0415
+
+    strict = verifier(leeway_seconds=0)
+    token = sign(valid_claims(exp=int(time.time()) + 2))
+    assert await strict.verify(token) == "alice"
+    assert await strict.verify(token) == "alice"  # from the cache
+    await asyncio.sleep(3.1)
+    assert await refused(strict, token) is TokenRejection.EXPIRED
+
+
+async def test_a_refused_token_stays_refused(verifier: Callable[..., TokenVerifier], sign: Signer) -> None:
+    strict = verifier()
+    forged = sign(valid_claims(), forged=True)
+    for _ in range(3):
+        assert await refused(strict, forged) is TokenRejection.BAD_SIGNATURE

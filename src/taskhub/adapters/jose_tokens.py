@@ -12,6 +12,7 @@ whose `alg` (or key type) matches it, and `none` never.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from datetime import timedelta
 from typing import Any, Final, Protocol
 
@@ -62,6 +63,7 @@ class JoseTokenVerifier:
         jwks_issuer: str | None = None,
         jwks_audience: str | None = None,
         leeway_seconds: int = 30,
+        cache_size: int = 10_000,
     ) -> None:
         """`issuer`/`audience` apply to every token; `jwks_*` (default: the same) to JWKS tokens."""
         if secret is None and jwks is None:
@@ -73,12 +75,31 @@ class JoseTokenVerifier:
         self._leeway = leeway_seconds
         self._shared_checks = (issuer, audience)
         self._jwks_checks = (jwks_issuer or issuer, jwks_audience or audience)
+        # Verified tokens, until their `exp` and never beyond: signature checks cost far more than
+        # the rest of a request, and a client sends the same token many times.
+        self._verified: OrderedDict[str, tuple[UserId, float]] = OrderedDict()
+        self._cache_size = cache_size
 
     async def verify(self, token: str) -> UserId:
         if not token:
             raise InvalidToken(TokenRejection.MISSING)
         if len(token.encode()) > MAX_TOKEN_BYTES:
             raise InvalidToken(TokenRejection.MALFORMED)
+        cached = self._verified.get(token)
+        if cached is not None:
+            user, expires = cached
+            if time.time() < expires:
+                self._verified.move_to_end(token)
+                return user
+            del self._verified[token]
+        user, expires = await self._verify(token)
+        if self._cache_size:
+            self._verified[token] = (user, expires)
+            if len(self._verified) > self._cache_size:
+                self._verified.popitem(last=False)
+        return user
+
+    async def _verify(self, token: str) -> tuple[UserId, float]:
         try:
             header = jwt.get_unverified_header(token)
         except JWTError as exc:
@@ -97,7 +118,7 @@ class JoseTokenVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not is_valid_user_id(subject):
             raise InvalidToken(TokenRejection.INVALID_CLAIMS)
-        return UserId(subject)
+        return UserId(subject), float(claims["exp"])
 
     def _decode(
         self, token: str, key: Any, algorithm: str, issuer: str | None, audience: str | None

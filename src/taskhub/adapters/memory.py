@@ -104,6 +104,9 @@ class InMemoryTaskRepository:
     async def get(self, owner: UserId, task_id: TaskId) -> Task | None:
         return self._live(owner, task_id)
 
+    async def get_for_change(self, owner: UserId, task_id: TaskId) -> Task | None:
+        return self._live(owner, task_id)
+
     async def update(self, owner: UserId, task: Task, *, expected_version: int) -> bool:
         current = self._live(owner, task.id)
         if current is None or current.version != expected_version:
@@ -214,6 +217,9 @@ class InMemoryUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._store.lock.release()
+
+    def reading(self) -> Self:
+        return self
 
     async def commit(self) -> None:
         store, state = self._store, self._state

@@ -86,7 +86,7 @@ class TaskService:
     @logged("read")
     @retried
     async def get(self, owner: UserId, task_id: TaskId) -> Task:
-        async with self._uow() as uow:
+        async with self._uow().reading() as uow:
             return await _existing(uow.tasks, owner, task_id)
 
     @logged("list")
@@ -104,7 +104,7 @@ class TaskService:
         _check_page_size(limit)
         after = decode_cursor(cursor, sort, wanted) if cursor is not None else None
         query = TaskQuery(filter=wanted, sort=sort, limit=limit + 1, after=after)
-        async with self._uow() as uow:
+        async with self._uow().reading() as uow:
             # One extra row tells whether another page exists without a COUNT.
             rows = await uow.tasks.find(owner, query)
         items, more = rows[:limit], len(rows) > limit
@@ -121,7 +121,7 @@ class TaskService:
     ) -> ChangePage:
         _check_page_size(limit)
         after = decode_sync_token(since) if since is not None else 0
-        async with self._uow() as uow:
+        async with self._uow().reading() as uow:
             changes = await uow.tasks.changes(owner, after=after, limit=limit + 1)
             # Read after the changes: a purge that committed in between makes this token expire
             # rather than silently losing the deletions it removed.
@@ -249,7 +249,7 @@ class TaskService:
         condition: VersionCondition | None,
     ) -> Task:
         for _ in range(_WRITE_ATTEMPTS):
-            current = await _existing(uow.tasks, owner, task_id)
+            current = await _existing(uow.tasks, owner, task_id, for_change=True)
             if condition is not None and not condition.allows(current.version):
                 raise PreconditionFailed(current.version)
             revised = change(current)
@@ -265,7 +265,7 @@ class TaskService:
         self, uow: UnitOfWork, owner: UserId, task_id: TaskId, condition: VersionCondition
     ) -> None:
         for _ in range(_WRITE_ATTEMPTS):
-            current = await _existing(uow.tasks, owner, task_id)
+            current = await _existing(uow.tasks, owner, task_id, for_change=True)
             if not condition.allows(current.version):
                 raise PreconditionFailed(current.version)
             if await uow.tasks.delete(owner, task_id, at=self._clock.now(), expected_version=current.version):
@@ -307,8 +307,10 @@ def _check_page_size(limit: int) -> None:
         raise InvalidQuery("limit", f"must be between {PAGE_SIZE_MIN} and {PAGE_SIZE_MAX}")
 
 
-async def _existing(tasks: TaskRepository, owner: UserId, task_id: TaskId) -> Task:
-    task = await tasks.get(owner, task_id)
+async def _existing(
+    tasks: TaskRepository, owner: UserId, task_id: TaskId, *, for_change: bool = False
+) -> Task:
+    task = await (tasks.get_for_change if for_change else tasks.get)(owner, task_id)
     # The repository already filters by owner; the second check guards against an adapter bug
     # ever turning into a cross-user leak.
     if task is None or not task.is_owned_by(owner):

@@ -6,10 +6,9 @@ import asyncio
 import os
 from typing import Any
 
-from litestar import Litestar, Request, Router
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import ResponseHeader
-from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -18,7 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from taskhub.adapters.postgres.pool import pool_status
 from taskhub.entrypoints.container import Container
-from taskhub.entrypoints.http.auth import BearerAuthenticationMiddleware, provide_caller
+from taskhub.entrypoints.http.auth import BearerAuthenticationMiddleware
 from taskhub.entrypoints.http.body import StrictJsonRequest
 from taskhub.entrypoints.http.errors import EXCEPTION_HANDLERS
 from taskhub.entrypoints.http.health import HealthController, metrics
@@ -29,6 +28,7 @@ from taskhub.entrypoints.logs import configure_logging
 from taskhub.entrypoints.settings import Settings
 
 API_PREFIX = "/api"
+POOL_SAMPLE_SECONDS = 1.0
 
 # What a browser app may send and read (API.md, Limits: CORS).
 CORS_ALLOWED_HEADERS = [
@@ -86,9 +86,12 @@ def create_app(container: Container) -> Litestar:
     async def warm_up() -> None:
         # Fetch the JWKS in the background: the first request should not pay for it, and a slow
         # auth server must never delay start-up or readiness.
+        loop = asyncio.get_running_loop()
         jwks = container.jwks()
         if jwks is not None:
-            background.add(asyncio.get_running_loop().create_task(jwks.refresh()))
+            background.add(loop.create_task(jwks.refresh()))
+        if settings.metrics_enabled:
+            background.add(loop.create_task(observe_pool()))
 
     async def close() -> None:
         for task in background:
@@ -99,14 +102,16 @@ def create_app(container: Container) -> Litestar:
         await container.engine().dispose()
         await container.health_engine().dispose()
 
-    async def observe_pool(_: Request[Any, Any, Any]) -> None:
-        record_pool(pool_status(container.engine()))
+    async def observe_pool() -> None:
+        # Sampled, not per request: a gauge read once a second costs nothing on the hot path.
+        while True:
+            record_pool(pool_status(container.engine()))
+            await asyncio.sleep(POOL_SAMPLE_SECONDS)
 
     api = Router(
         path=API_PREFIX,
         route_handlers=[TaskController],
         middleware=[DefineMiddleware(BearerAuthenticationMiddleware)],
-        dependencies={"caller": Provide(provide_caller, sync_to_thread=False)},
         response_headers=[
             ResponseHeader(name="Cache-Control", value="no-store"),
             ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
@@ -123,7 +128,6 @@ def create_app(container: Container) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         on_startup=[warm_up],
         on_shutdown=[close],
-        after_response=observe_pool if settings.metrics_enabled else None,
         cors_config=_cors(settings),
         openapi_config=OpenAPIConfig(
             title="taskhub",

@@ -49,7 +49,8 @@ class Container(containers.DeclarativeContainer):
     unit_of_work = providers.Factory(
         SqlAlchemyUnitOfWork,
         engine=engine,
-        statement_timeout_ms=providers.Callable(
+        # Computed once: it parses the URL.
+        statement_timeout_ms=providers.Singleton(
             per_transaction_statement_timeout,
             database_url=settings.provided.database_url,
             pool=settings.provided.pool,

@@ -141,6 +141,7 @@ class Settings:
             statement_timeout_ms=reader.integer(
                 "DB_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms, minimum=0
             ),
+            pre_ping=reader.boolean("DB_POOL_PRE_PING", defaults.pre_ping),
         )
         return cls(
             environment=environment,

@@ -51,6 +51,10 @@ class TaskRepository(Protocol):
 
     async def get(self, owner: UserId, task_id: TaskId) -> Task | None: ...
 
+    async def get_for_change(self, owner: UserId, task_id: TaskId) -> Task | None:
+        """`get`, for a caller about to write: adapters may take the owner's write lock here."""
+        ...
+
     async def update(self, owner: UserId, task: Task, *, expected_version: int) -> bool:
         """Store `task` if the stored version is still `expected_version`; False otherwise."""
         ...

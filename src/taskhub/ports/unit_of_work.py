@@ -27,5 +27,10 @@ class UnitOfWork(Protocol):
 
     async def commit(self) -> None: ...
 
+    def reading(self) -> Self:
+        """Declare, before entering, that this unit of work only reads: adapters may then skip
+        the transaction (one statement, or reads that tolerate separate snapshots)."""
+        ...
+
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

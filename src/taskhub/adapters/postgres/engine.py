@@ -28,6 +28,9 @@ class PoolSettings:
     recycle_seconds: int = 300
     connect_timeout_seconds: float = 5.0
     statement_timeout_ms: int = 10_000
+    # Off by default: it costs a round trip on every checkout, and a connection the server dropped
+    # fails its first statement with a transient error that the use case retries anyway.
+    pre_ping: bool = False
 
 
 def _prepared_statement_name() -> str:
@@ -70,8 +73,7 @@ def create_engine(
             max_overflow=pool.max_overflow,
             pool_timeout=pool.acquire_timeout_seconds,
             pool_recycle=pool.recycle_seconds,
-            # Serverless databases drop idle connections; a ping on checkout hides that from requests.
-            pool_pre_ping=True,
+            pool_pre_ping=pool.pre_ping,
             connect_args=arguments,
         )
     return engine

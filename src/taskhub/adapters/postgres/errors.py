@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Final
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -29,8 +30,11 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, PoolTimeout):
         # Every connection is busy: waiting again would only stretch the client's wait.
         return False
-    if isinstance(exc, OSError | TimeoutError):
+    if isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError):
         return True
+    if isinstance(exc, asyncpg.PostgresError):
+        state = exc.sqlstate or ""
+        return state in _RETRYABLE_STATES or state.startswith(_RETRYABLE_CLASSES)
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated:
             return True
@@ -62,9 +66,9 @@ async def connect(engine: AsyncEngine) -> AsyncConnection:
 async def storage_errors(*, committing: bool = False) -> AsyncIterator[None]:
     try:
         yield
-    except (DBAPIError, *UNAVAILABLE) as exc:
+    except (DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError, *UNAVAILABLE) as exc:
         transient = is_transient(exc)
-        if not transient and not isinstance(exc, UNAVAILABLE):
+        if not transient and not isinstance(exc, UNAVAILABLE | asyncpg.InterfaceError):
             raise
         raise StorageUnavailable(
             "The database is unavailable.", retryable=transient and not committing

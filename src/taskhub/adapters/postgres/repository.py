@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskhub.adapters.postgres.errors import storage_errors
@@ -58,6 +61,47 @@ _COLUMNS = (
 )
 
 
+# The hot statements are built once: SQLAlchemy then reuses their cache keys and compiled SQL.
+_BY_ID_AND_OWNER = and_(
+    tasks.c.id == bindparam("task_id"), tasks.c.owner_id == bindparam("owner"), tasks.c.deleted_at.is_(None)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A statement compiled once to asyncpg's SQL, with the order of its parameters."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, statement: Any) -> _Prepared:
+        compiled = statement.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[no-untyped-call]
+        return cls(str(compiled), tuple(compiled.positiontup or ()))
+
+    def arguments(self, parameters: dict[str, Any]) -> list[Any]:
+        return [parameters[name] for name in self.names]
+
+
+_GET = _Prepared.of(select(*_COLUMNS).where(_BY_ID_AND_OWNER))
+_GET_FOR_CHANGE = _Prepared.of(
+    select(
+        func.pg_advisory_xact_lock(func.hashtextextended(bindparam("lock_name"), literal_column("0"))).label(
+            "serialized"
+        ),
+        *_COLUMNS,
+    ).where(_BY_ID_AND_OWNER)
+)
+
+
+def _lock_name(owner: UserId) -> str:
+    return f"changes\x1f{owner}"
+
+
+def _lock(owner: UserId) -> Any:
+    return func.pg_advisory_xact_lock(func.hashtextextended(_lock_name(owner), 0))
+
+
 def _owned_live(owner: UserId, task_id: TaskId) -> Any:
     # The ownership filter lives in every statement, not only in the use cases.
     return and_(tasks.c.id == task_id, tasks.c.owner_id == owner, tasks.c.deleted_at.is_(None))
@@ -80,23 +124,24 @@ def _values(task: Task) -> dict[str, Any]:
 
 
 def _to_task(row: Any) -> Task:
+    """From a mapping of column values (an asyncpg Record, or a SQLAlchemy row's `_mapping`)."""
     content = TaskContent(
-        title=row.title,
-        description=row.description,
-        completed=row.completed,
-        priority=Priority.from_rank(row.priority),
-        due_at=row.due_at,
-        time_zone=row.time_zone,
-        tags=tuple(row.tags),
+        title=row["title"],
+        description=row["description"],
+        completed=row["completed"],
+        priority=Priority.from_rank(row["priority"]),
+        due_at=row["due_at"],
+        time_zone=row["time_zone"],
+        tags=tuple(row["tags"]),
     )
     return Task(
-        id=TaskId(row.id),
-        owner_id=UserId(row.owner_id),
+        id=TaskId(row["id"]),
+        owner_id=UserId(row["owner_id"]),
         content=content,
-        completed_at=row.completed_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
+        completed_at=row["completed_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
     )
 
 
@@ -124,11 +169,29 @@ class SqlAlchemyTaskRepository:
         async with storage_errors():
             await self._conn.execute(statement)
 
-    async def get(self, owner: UserId, task_id: TaskId) -> Task | None:
-        statement = select(*_COLUMNS).where(_owned_live(owner, task_id))
+    async def _fetch_one(self, statement: _Prepared, **parameters: Any) -> Any:
+        # The hottest reads go straight to the asyncpg connection under the SQLAlchemy one (same
+        # connection, same transaction): SQL compiled once, no per-call statement machinery.
         async with storage_errors():
-            row = (await self._conn.execute(statement)).first()
+            raw = await self._conn.get_raw_connection()
+            return await raw.driver_connection.fetchrow(statement.sql, *statement.arguments(parameters))  # type: ignore[union-attr]
+
+    async def get(self, owner: UserId, task_id: TaskId) -> Task | None:
+        row = await self._fetch_one(_GET, task_id=task_id, owner=owner)
         return None if row is None else _to_task(row)
+
+    async def get_for_change(self, owner: UserId, task_id: TaskId) -> Task | None:
+        if owner in self._serialized:
+            return await self.get(owner, task_id)
+        # The owner's change lock rides on the read (one round trip); it is taken only when the
+        # task exists, which is the only case where a write follows.
+        row = await self._fetch_one(
+            _GET_FOR_CHANGE, task_id=task_id, owner=owner, lock_name=_lock_name(owner)
+        )
+        if row is None:
+            return None
+        self._serialized.add(owner)
+        return _to_task(row)
 
     async def update(self, owner: UserId, task: Task, *, expected_version: int) -> bool:
         await self._serialize_changes(owner)
@@ -159,7 +222,7 @@ class SqlAlchemyTaskRepository:
     async def find(self, owner: UserId, query: TaskQuery) -> list[Task]:
         async with storage_errors():
             rows = (await self._conn.execute(find_statement(owner, query))).all()
-        return [_to_task(row) for row in rows]
+        return [_to_task(row._mapping) for row in rows]
 
     async def changes(self, owner: UserId, *, after: int, limit: int) -> list[Change]:
         statement = (
@@ -174,7 +237,7 @@ class SqlAlchemyTaskRepository:
             Change(
                 sequence=row.change_seq,
                 task_id=TaskId(row.id),
-                task=None if row.deleted_at is not None else _to_task(row),
+                task=None if row.deleted_at is not None else _to_task(row._mapping),
             )
             for row in rows
         ]

@@ -24,10 +24,20 @@ class SqlAlchemyUnitOfWork:
     def __init__(self, engine: AsyncEngine, statement_timeout_ms: int | None = None) -> None:
         self._engine = engine
         self._statement_timeout_ms = statement_timeout_ms
+        self._read_only = False
         self._connection: AsyncConnection | None = None
+
+    def reading(self) -> Self:
+        # Reads run in autocommit: no BEGIN and no ROLLBACK round trips around a single SELECT.
+        self._read_only = True
+        return self
 
     async def __aenter__(self) -> Self:
         self._connection = await connect(self._engine)
+        if self._read_only and self._statement_timeout_ms is None:
+            await self._connection.execution_options(isolation_level="AUTOCOMMIT")
+            self._bind(self._connection)
+            return self
         async with storage_errors():
             try:
                 await self._connection.begin()
@@ -40,9 +50,12 @@ class SqlAlchemyUnitOfWork:
             except BaseException:
                 await self._connection.close()
                 raise
-        self.tasks = SqlAlchemyTaskRepository(self._connection)
-        self.idempotency = SqlAlchemyIdempotencyStore(self._connection)
+        self._bind(self._connection)
         return self
+
+    def _bind(self, connection: AsyncConnection) -> None:
+        self.tasks = SqlAlchemyTaskRepository(connection)
+        self.idempotency = SqlAlchemyIdempotencyStore(connection)
 
     async def __aexit__(
         self,
@@ -64,5 +77,7 @@ class SqlAlchemyUnitOfWork:
     async def commit(self) -> None:
         if self._connection is None:
             raise RuntimeError("commit() outside `async with`")
+        if self._read_only:
+            raise RuntimeError("commit() in a read-only unit of work")
         async with storage_errors(committing=True):
             await self._connection.commit()

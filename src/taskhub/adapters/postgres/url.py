@@ -8,6 +8,7 @@ can be translated, and drops the rest, saying so in the log (never with the pass
 
 from __future__ import annotations
 
+import functools
 import logging
 import ssl
 from dataclasses import dataclass, field
@@ -55,7 +56,9 @@ def is_pooler_host(host: str | None) -> bool:
     return bool(host) and host.split(".", 1)[0].endswith("-pooler")  # type: ignore[union-attr]
 
 
+@functools.lru_cache(maxsize=16)
 def parse_database_url(raw: str, pooler: str = PoolerMode.AUTO) -> ConnectionTarget:
+    """Pure, and cached: callers must not mutate the dictionaries of the result."""
     try:
         url = make_url(raw)
     except Exception as exc:

@@ -7,7 +7,6 @@ from typing import Any, cast
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from taskhub.domain.model import UserId
 from taskhub.entrypoints.http.metrics import AUTH_FAILURES
 from taskhub.entrypoints.http.rate_limit import SCOPE_KEY as RATE_LIMIT_KEY
 from taskhub.entrypoints.http.rate_limit import RateLimited, RateLimits
@@ -47,8 +46,3 @@ class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         if not decision.allowed:
             raise RateLimited(decision)
         return AuthenticationResult(user=user, auth=None)
-
-
-def provide_caller(request: ASGIConnection[Any, UserId, Any, Any]) -> UserId:
-    """The authenticated user, as the use cases take it: a plain UserId, never the token."""
-    return request.user

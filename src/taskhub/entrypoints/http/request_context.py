@@ -35,6 +35,8 @@ _QUIET_ROUTES: Final = frozenset({"/health/live", "/health/ready", "/metrics"})
 MAX_HEADER_BYTES: Final = 32 * 1024
 
 _access = logging.getLogger("taskhub.access")
+# Route templates and statuses are few (unmatched paths all count as "unmatched"): bounded.
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 def request_id_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -95,8 +97,16 @@ class RequestContextMiddleware:
     def _record(state: dict[str, Any], status: int, elapsed: float) -> None:
         route = state.get("path_template") or "unmatched"
         method = state["method"]
-        REQUESTS.labels(method, route, str(status)).inc()
-        LATENCY.labels(method, route).observe(elapsed)
+        key = (method, route, status)
+        series = _SERIES.get(key)
+        if series is None:
+            # labels() takes a lock and hashes the label values: done once per series, not per request.
+            series = _SERIES[key] = (
+                REQUESTS.labels(method, route, str(status)),
+                LATENCY.labels(method, route),
+            )
+        series[0].inc()
+        series[1].observe(elapsed)
         level = logging.DEBUG if route in _QUIET_ROUTES else logging.INFO
         client = state.get("client")
         _access.log(

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
@@ -104,8 +103,9 @@ TaskIdPath = Annotated[
 ]
 
 
-def provide_tasks(state: State) -> TaskService:
-    service: TaskService = state.container.task_service()
+def provide_tasks(request: Request[Any, Any, Any]) -> TaskService:
+    # Through the app rather than an injected `State`: Litestar builds a State per request.
+    service: TaskService = request.app.state.container.task_service()
     return service
 
 
@@ -125,7 +125,8 @@ def task_reply(task: Task, status_code: int = 200, **headers: str) -> Response[A
 
 
 Tasks = NamedDependency[TaskService]
-Caller = NamedDependency[UserId]
+# The authenticated user is `request.user`, set by the authentication middleware from the token.
+AuthedRequest = Request[UserId, Any, Any]
 
 
 class TaskController(Controller):
@@ -142,20 +143,19 @@ class TaskController(Controller):
     )
     async def create(
         self,
-        request: Request[Any, Any, Any],
+        request: AuthedRequest,
         data: CreateBody,
         tasks: Tasks,
-        caller: Caller,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
         key = validated_key(idempotency_key)
         if key is not None:
             render = task_reply_renderer(201, with_location=True)
             outcome = await tasks.create_once(
-                caller, data.to_content(), await idempotent_request(request, key, render)
+                request.user, data.to_content(), await idempotent_request(request, key, render)
             )
             return outcome_response(outcome)
-        task = await tasks.create(caller, data.to_content())
+        task = await tasks.create(request.user, data.to_content())
         return task_reply(task, 201, Location=f"/api/tasks/{task.id}")
 
     @get(
@@ -165,9 +165,8 @@ class TaskController(Controller):
     )
     async def list_tasks(
         self,
-        request: Request[Any, Any, Any],
+        request: AuthedRequest,
         tasks: Tasks,
-        caller: Caller,
         limit: Limit = PAGE_SIZE_DEFAULT,
         cursor: Cursor = None,
         sort: SortParameter = "-created_at",
@@ -203,7 +202,9 @@ class TaskController(Controller):
         wanted = parse_filter(
             completed=completed, priority=priority, tag=tag, due_before=due_before, due_after=due_after, q=q
         )
-        page = await tasks.list(caller, wanted=wanted, sort=parse_sort(sort), limit=limit, cursor=cursor)
+        page = await tasks.list(
+            request.user, wanted=wanted, sort=parse_sort(sort), limit=limit, cursor=cursor
+        )
         headers: dict[str, Any] = {}
         if page.next_cursor is not None:
             headers["Link"] = next_page_link(
@@ -218,8 +219,8 @@ class TaskController(Controller):
     )
     async def changes(
         self,
+        request: AuthedRequest,
         tasks: Tasks,
-        caller: Caller,
         since: Annotated[
             str | None,
             QueryParameter(
@@ -228,7 +229,7 @@ class TaskController(Controller):
         ] = None,
         limit: Limit = PAGE_SIZE_DEFAULT,
     ) -> Response[ChangeFeed]:
-        return Response(ChangeFeed.from_page(await tasks.changes(caller, since=since, limit=limit)))
+        return Response(ChangeFeed.from_page(await tasks.changes(request.user, since=since, limit=limit)))
 
     @get(
         "/{task_id:str}",
@@ -238,9 +239,9 @@ class TaskController(Controller):
         | _READ_ERRORS,
     )
     async def read(
-        self, task_id: TaskIdPath, tasks: Tasks, caller: Caller, if_none_match: IfNoneMatch = None
+        self, request: AuthedRequest, task_id: TaskIdPath, tasks: Tasks, if_none_match: IfNoneMatch = None
     ) -> Response[Any]:
-        task = await tasks.get(caller, parse_task_id(task_id))
+        task = await tasks.get(request.user, parse_task_id(task_id))
         if if_none_match_hits(if_none_match, task):
             return Response(content=b"", status_code=304, headers={"ETag": etag(task)})
         return task_reply(task)
@@ -251,10 +252,17 @@ class TaskController(Controller):
         responses=task_response("The replaced task", title="Buy oat milk", version=2) | _WRITE_ERRORS,
     )
     async def replace(
-        self, task_id: TaskIdPath, data: ReplaceBody, tasks: Tasks, caller: Caller, if_match: IfMatch = None
+        self,
+        request: AuthedRequest,
+        task_id: TaskIdPath,
+        data: ReplaceBody,
+        tasks: Tasks,
+        if_match: IfMatch = None,
     ) -> Response[Any]:
         condition = if_match_condition(if_match)
-        return task_reply(await tasks.replace(caller, parse_task_id(task_id), data.to_content(), condition))
+        return task_reply(
+            await tasks.replace(request.user, parse_task_id(task_id), data.to_content(), condition)
+        )
 
     @patch(
         "/{task_id:str}",
@@ -262,10 +270,15 @@ class TaskController(Controller):
         responses=task_response("The changed task", priority="high", due_at=None, version=2) | _WRITE_ERRORS,
     )
     async def update(
-        self, task_id: TaskIdPath, data: PatchBody, tasks: Tasks, caller: Caller, if_match: IfMatch = None
+        self,
+        request: AuthedRequest,
+        task_id: TaskIdPath,
+        data: PatchBody,
+        tasks: Tasks,
+        if_match: IfMatch = None,
     ) -> Response[Any]:
         condition = if_match_condition(if_match)
-        return task_reply(await tasks.patch(caller, parse_task_id(task_id), data.to_patch(), condition))
+        return task_reply(await tasks.patch(request.user, parse_task_id(task_id), data.to_patch(), condition))
 
     @delete(
         "/{task_id:str}",
@@ -274,9 +287,9 @@ class TaskController(Controller):
         responses=problem_responses(400, 401, 404, 409, 412, 503),
     )
     async def remove(
-        self, task_id: TaskIdPath, tasks: Tasks, caller: Caller, if_match: IfMatch = None
+        self, request: AuthedRequest, task_id: TaskIdPath, tasks: Tasks, if_match: IfMatch = None
     ) -> None:
-        await tasks.delete(caller, parse_task_id(task_id), if_match_condition(if_match))
+        await tasks.delete(request.user, parse_task_id(task_id), if_match_condition(if_match))
 
     @post(
         "/{task_id:str}/complete",
@@ -289,10 +302,9 @@ class TaskController(Controller):
     )
     async def complete(
         self,
-        request: Request[Any, Any, Any],
+        request: AuthedRequest,
         task_id: TaskIdPath,
         tasks: Tasks,
-        caller: Caller,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
@@ -301,9 +313,9 @@ class TaskController(Controller):
         if key is not None:
             once = await idempotent_request(request, key, task_reply_renderer(200))
             return outcome_response(
-                await tasks.complete_once(caller, parse_task_id(task_id), once, condition)
+                await tasks.complete_once(request.user, parse_task_id(task_id), once, condition)
             )
-        return task_reply(await tasks.complete(caller, parse_task_id(task_id), condition))
+        return task_reply(await tasks.complete(request.user, parse_task_id(task_id), condition))
 
     @post(
         "/{task_id:str}/reopen",
@@ -313,10 +325,9 @@ class TaskController(Controller):
     )
     async def reopen(
         self,
-        request: Request[Any, Any, Any],
+        request: AuthedRequest,
         task_id: TaskIdPath,
         tasks: Tasks,
-        caller: Caller,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
@@ -324,5 +335,7 @@ class TaskController(Controller):
         key = validated_key(idempotency_key)
         if key is not None:
             once = await idempotent_request(request, key, task_reply_renderer(200))
-            return outcome_response(await tasks.reopen_once(caller, parse_task_id(task_id), once, condition))
-        return task_reply(await tasks.reopen(caller, parse_task_id(task_id), condition))
+            return outcome_response(
+                await tasks.reopen_once(request.user, parse_task_id(task_id), once, condition)
+            )
+        return task_reply(await tasks.reopen(request.user, parse_task_id(task_id), condition))

@@ -1,0 +1,318 @@
+"""`make bench`: taskhub under load, next to the bare-driver ceiling, measured in one run.
+
+Starts PostgreSQL (embedded unless BENCH_DATABASE_URL), seeds users and tasks, starts
+`taskhub serve` with production settings and the ceiling app (bench/ceiling.py) with the same
+server and worker settings, drives both with wrk over loopback, and prints one line per scenario,
+then one line per target; the same goes to bench/last-run.json. Exits non-zero only when it
+could not run. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+import psutil
+from sqlalchemy.engine import make_url
+
+from taskhub.adapters.jose_tokens import mint_shared_secret_token
+from taskhub.adapters.postgres.embedded import EmbeddedPostgres
+from taskhub.adapters.postgres.migrations import upgrade
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+USERS = int(os.environ.get("BENCH_USERS", "300"))
+TASKS_PER_USER = int(os.environ.get("BENCH_TASKS_PER_USER", "60"))
+SPARES = int(os.environ.get("BENCH_SPARES", "60000"))
+DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
+CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "32,256").split(",")]
+SCENARIOS = ["get", "list", "search", "create", "patch", "delete", "mixed"]
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+
+
+@dataclass
+class Result:
+    name: str
+    connections: int
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def plain(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    if configured := os.environ.get("BENCH_DATABASE_URL"):
+        yield configured
+        return
+    folder = tempfile.mkdtemp(prefix="taskhub-bench-pg-")
+    server = EmbeddedPostgres(Path(folder) / "pgdata")
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def seed(url: str, pairs_file: Path) -> None:
+    """USERS users with TASKS_PER_USER tasks each, plus SPARES tasks for the delete scenario."""
+    connection = await asyncpg.connect(plain(url))
+    try:
+        await connection.execute("TRUNCATE tasks, idempotency_keys")
+        users = [f"bench-user-{i}" for i in range(USERS)]
+        rows, tasks_of, spares_of = [], {}, {}
+        now = datetime.now(UTC)
+        words = ["milk", "bread", "report", "call", "email", "plan", "pay"]
+        for index, user in enumerate(users):
+            tasks_of[user] = []
+            spares_of[user] = []
+            for n in range(TASKS_PER_USER + SPARES // USERS + 1):
+                task_id = uuid.uuid4()
+                (tasks_of if n < TASKS_PER_USER else spares_of)[user].append(task_id)
+                rows.append((task_id, user, f"{words[(index + n) % 7]} task {n}", n % 4, now, now))
+        await connection.copy_records_to_table(
+            "tasks", records=rows, columns=["id", "owner_id", "title", "priority", "created_at", "updated_at"]
+        )
+        await connection.execute("ANALYZE tasks")
+    finally:
+        await connection.close()
+    with pairs_file.open("w") as out:
+        for round_ in range(SPARES // USERS + 1):
+            for user in users:
+                token = mint_shared_secret_token(SECRET, user, timedelta(hours=2))
+                task = tasks_of[user][round_ % TASKS_PER_USER]
+                out.write(f"{token} {task} {spares_of[user][round_]}\n")
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{command[0]} exited: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
+                )
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{command[0]} did not start") from None
+                time.sleep(0.2)
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wrk(port: int, scenario: str, connections: int, pairs: Path) -> Result:
+    threads = min(connections, 2)
+    output = subprocess.run(  # noqa: S603
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{DURATION}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(HERE / "scenarios.lua"),
+            f"http://127.0.0.1:{port}",
+        ],
+        env={**os.environ, "SCENARIO": scenario, "BENCH_PAIRS": str(pairs)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("RESULT"))
+    _, count, seconds, p50, p99, errors = line.split()
+    return Result(
+        scenario, connections, int(count) / float(seconds), int(p50) / 1000, int(p99) / 1000, int(errors)
+    )
+
+
+def worker_memory_mb(process: subprocess.Popen[bytes]) -> list[float]:
+    parent = psutil.Process(process.pid)
+    workers = parent.children(recursive=True) or [parent]
+    return [w.memory_info().rss / 2**20 for w in workers if "python" in w.name() or "taskhub" in w.name()]
+
+
+def targets(results: list[Result], memory: list[float]) -> list[dict[str, object]]:
+    def rps(name: str, connections: int) -> float:
+        return next(r.requests_per_second for r in results if (r.name, r.connections) == (name, connections))
+
+    def find(name: str, connections: int) -> Result:
+        return next(r for r in results if (r.name, r.connections) == (name, connections))
+
+    low, high = CONNECTIONS[0], CONNECTIONS[-1]
+    get_one = rps("get", low)
+    verdicts = [
+        ("get-one vs ceiling", get_one / rps("ceiling", low), 0.8),
+        ("list-50 vs get-one", rps("list", low) / get_one, 0.5),
+        ("create vs get-one", rps("create", low) / get_one, 0.5),
+        ("patch vs get-one", rps("patch", low) / get_one, 0.5),
+    ]
+    rows: list[dict[str, object]] = [
+        {"target": name, "measured": round(measured, 3), "goal": f">= {goal}", "ok": measured >= goal}
+        for name, measured, goal in verdicts
+    ]
+    worst_tail = max(find(s, low).p99_ms / max(find(s, low).p50_ms, 0.001) for s in SCENARIOS)
+    rows.append(
+        {
+            "target": f"p99/p50 at {low} connections (worst)",
+            "measured": round(worst_tail, 2),
+            "goal": "< 10",
+            "ok": worst_tail < 10,
+        }
+    )
+    errors = sum(r.errors for r in results if r.connections == high and r.name != "ceiling")
+    rows.append(
+        {"target": f"errors at {high} connections", "measured": errors, "goal": "0", "ok": errors == 0}
+    )
+    rows.append(
+        {
+            "target": "RSS per worker (MB, max)",
+            "measured": round(max(memory), 1),
+            "goal": "< 150",
+            "ok": max(memory) < 150,
+        }
+    )
+    return rows
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("bench: wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="taskhub-bench-"))
+    pairs = work / "pairs.txt"
+    with database() as url:
+        upgrade(url)
+        asyncio.run(seed(url, pairs))
+        taskhub_port, ceiling_port = free_port(), free_port()
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "BETTER_AUTH"))}
+        taskhub_env = base | {
+            "TASKHUB_ENV": "production",
+            "DATABASE_URL": url,
+            "BETTER_AUTH_SECRET": SECRET,
+            "HOST": "127.0.0.1",
+            "PORT": str(taskhub_port),
+            "WORKERS": str(WORKERS),
+            "SHUTDOWN_DRAIN_SECONDS": "0",
+            "TASKHUB_DATA_DIR": str(work / "data"),
+            "RATE_LIMIT_PER_MINUTE": "100000000",
+            "RATE_LIMIT_ANON_PER_MINUTE": "100000000",
+        }
+        ceiling_env = base | {"BETTER_AUTH_SECRET": SECRET, "CEILING_DSN": plain(url)}
+        ceiling_command = [
+            str(BIN / "uvicorn"),
+            "ceiling:app",
+            "--app-dir",
+            str(HERE),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ceiling_port),
+            "--workers",
+            str(WORKERS),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+        results: list[Result] = []
+        with (
+            server([str(BIN / "taskhub"), "serve"], taskhub_env, taskhub_port) as taskhub_process,
+            server(ceiling_command, ceiling_env, ceiling_port),
+        ):
+            for connections in CONNECTIONS:
+                # Interleaved (A B A B) so machine drift hits both sides alike; averaged.
+                pair: dict[str, list[Result]] = {"get": [], "ceiling": []}
+                for _ in range(ROUNDS):
+                    pair["get"].append(wrk(taskhub_port, "get", connections, pairs))
+                    pair["ceiling"].append(wrk(ceiling_port, "get", connections, pairs))
+                for name, runs in pair.items():
+                    results.append(
+                        Result(
+                            name,
+                            connections,
+                            sum(r.requests_per_second for r in runs) / len(runs),
+                            sum(r.p50_ms for r in runs) / len(runs),
+                            max(r.p99_ms for r in runs),
+                            sum(r.errors for r in runs),
+                        )
+                    )
+                for scenario in SCENARIOS[1:]:
+                    results.append(wrk(taskhub_port, scenario, connections, pairs))
+            memory = worker_memory_mb(taskhub_process)
+    shutil.rmtree(work, ignore_errors=True)
+
+    ceiling = {r.connections: r.requests_per_second for r in results if r.name == "ceiling"}
+    print(
+        f"{'scenario':<10}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs ceiling':>12}"
+    )
+    for r in results:
+        print(
+            f"{r.name:<10}{r.connections:>6}{r.requests_per_second:>10.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
+            f"{r.errors:>8}{r.requests_per_second / ceiling[r.connections]:>12.2f}"
+        )
+    verdicts = targets(results, memory)
+    for v in verdicts:
+        print(
+            f"target {v['target']} measured {v['measured']} goal {v['goal']} {'ok' if v['ok'] else 'MISSED'}"
+        )
+    (HERE / "last-run.json").write_text(
+        json.dumps(
+            {
+                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "workers": WORKERS,
+                "seconds": DURATION,
+                "results": [asdict(r) for r in results],
+                "worker_rss_mb": memory,
+                "targets": verdicts,
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

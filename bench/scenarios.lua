@@ -1,0 +1,63 @@
+-- wrk script: each request rotates through (token, task id) pairs, one user per pair, so the
+-- server sees many users, as in production. SCENARIO picks the request.
+local pairs_file = os.getenv("BENCH_PAIRS")
+local scenario = os.getenv("SCENARIO")
+local items = {}
+local counter = 0
+local threads_started = 0
+
+-- setup() runs in the main Lua state; thread:set() gives each thread a distinct global index,
+-- so the threads walk disjoint parts of the list (each delete removes another task).
+function setup(thread)
+  thread:set("thread_index", threads_started)
+  threads_started = threads_started + 1
+end
+
+function init(args)
+  for line in io.lines(pairs_file) do
+    local token, task, spare = line:match("([^ ]+) ([^ ]+) ([^ ]+)")
+    table.insert(items, {token = token, task = task, spare = spare})
+  end
+  counter = (thread_index or 0) * 20011
+end
+
+local function next_item()
+  counter = counter + 1
+  return items[(counter % #items) + 1], counter
+end
+
+request = function()
+  local item, n = next_item()
+  local headers = {["Authorization"] = "Bearer " .. item.token}
+  if scenario == "get" then
+    return wrk.format("GET", "/api/tasks/" .. item.task, headers)
+  elseif scenario == "list" then
+    return wrk.format("GET", "/api/tasks?limit=50", headers)
+  elseif scenario == "search" then
+    return wrk.format("GET", "/api/tasks?limit=50&priority=high,medium&q=milk", headers)
+  elseif scenario == "create" then
+    headers["Content-Type"] = "application/json"
+    return wrk.format("POST", "/api/tasks", headers, '{"title": "bench task", "tags": ["bench"]}')
+  elseif scenario == "patch" then
+    headers["Content-Type"] = "application/json"
+    return wrk.format("PATCH", "/api/tasks/" .. item.task, headers, '{"title": "patched ' .. n .. '"}')
+  elseif scenario == "delete" then
+    -- Each request deletes another seeded task; the pool of spares is sized for the run.
+    return wrk.format("DELETE", "/api/tasks/" .. item.spare .. "?n=" .. n, headers)
+  else -- mixed: 80% reads, 20% writes
+    if n % 5 == 0 then
+      headers["Content-Type"] = "application/json"
+      return wrk.format("PATCH", "/api/tasks/" .. item.task, headers, '{"priority": "high"}')
+    elseif n % 5 == 1 then
+      return wrk.format("GET", "/api/tasks?limit=50", headers)
+    end
+    return wrk.format("GET", "/api/tasks/" .. item.task, headers)
+  end
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout
+  io.write(string.format("RESULT %d %.3f %d %d %d\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50), latency:percentile(99), errors))
+end
