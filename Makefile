@@ -28,15 +28,15 @@ test: install lint
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check src tests migrations scripts
-	$(BIN)/ruff format --check src tests migrations scripts
+	$(BIN)/ruff check src tests migrations scripts bench
+	$(BIN)/ruff format --check src tests migrations scripts bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python scripts/audit.py
 
 format: install
-	$(BIN)/ruff check --fix src tests migrations scripts
-	$(BIN)/ruff format src tests migrations scripts
+	$(BIN)/ruff check --fix src tests migrations scripts bench
+	$(BIN)/ruff format src tests migrations scripts bench
 
 ## Load test: taskhub next to the bare-driver ceiling (bench/README.md). Needs wrk.
 bench: install

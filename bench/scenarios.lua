@@ -5,12 +5,24 @@ local scenario = os.getenv("SCENARIO")
 local items = {}
 local counter = 0
 local threads_started = 0
+local threads = {}
+refused = 0  -- 503 answers (the pool's acquire timeout): a refusal, not a failure
+failed = 0   -- any other status >= 400
 
 -- setup() runs in the main Lua state; thread:set() gives each thread a distinct global index,
 -- so the threads walk disjoint parts of the list (each delete removes another task).
 function setup(thread)
   thread:set("thread_index", threads_started)
   threads_started = threads_started + 1
+  table.insert(threads, thread)
+end
+
+response = function(status, headers, body)
+  if status == 503 then
+    refused = refused + 1
+  elseif status >= 400 then
+    failed = failed + 1
+  end
 end
 
 function init(args)
@@ -18,7 +30,8 @@ function init(args)
     local token, task, spare = line:match("([^ ]+) ([^ ]+) ([^ ]+)")
     table.insert(items, {token = token, task = task, spare = spare})
   end
-  counter = (thread_index or 0) * 20011
+  -- BENCH_OFFSET moves each run to fresh rows (deletes consume them).
+  counter = tonumber(os.getenv("BENCH_OFFSET") or "0") + (thread_index or 0) * 12007
 end
 
 local function next_item()
@@ -56,8 +69,14 @@ request = function()
 end
 
 function done(summary, latency, requests)
+  local refusals, failures = 0, 0
+  for _, thread in ipairs(threads) do
+    refusals = refusals + thread:get("refused")
+    failures = failures + thread:get("failed")
+  end
+  -- Errors: transport failures and every non-503 error status.
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.status + summary.errors.timeout
-  io.write(string.format("RESULT %d %.3f %d %d %d\n", summary.requests, summary.duration / 1e6,
-    latency:percentile(50), latency:percentile(99), errors))
+    + summary.errors.timeout + failures
+  io.write(string.format("RESULT %d %.3f %d %d %d %d\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50), latency:percentile(99), errors, refusals))
 end
