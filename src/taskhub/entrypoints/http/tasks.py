@@ -308,14 +308,7 @@ class TaskController(Controller):
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        condition = if_match_condition(if_match)
-        key = validated_key(idempotency_key)
-        if key is not None:
-            once = await idempotent_request(request, key, task_reply_renderer(200))
-            return outcome_response(
-                await tasks.complete_once(request.user, parse_task_id(task_id), once, condition)
-            )
-        return task_reply(await tasks.complete(request.user, parse_task_id(task_id), condition))
+        return await _set_completion(request, task_id, tasks, if_match, idempotency_key, done=True)
 
     @post(
         "/{task_id:str}/reopen",
@@ -331,11 +324,25 @@ class TaskController(Controller):
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        condition = if_match_condition(if_match)
-        key = validated_key(idempotency_key)
-        if key is not None:
-            once = await idempotent_request(request, key, task_reply_renderer(200))
-            return outcome_response(
-                await tasks.reopen_once(request.user, parse_task_id(task_id), once, condition)
-            )
-        return task_reply(await tasks.reopen(request.user, parse_task_id(task_id), condition))
+        return await _set_completion(request, task_id, tasks, if_match, idempotency_key, done=False)
+
+
+async def _set_completion(
+    request: AuthedRequest,
+    task_id: str,
+    tasks: TaskService,
+    if_match: str | None,
+    idempotency_key: str | None,
+    *,
+    done: bool,
+) -> Response[Any]:
+    """complete and reopen: the same preconditions and idempotency, opposite changes."""
+    condition = if_match_condition(if_match)
+    key = validated_key(idempotency_key)
+    target = parse_task_id(task_id)
+    if key is not None:
+        once = await idempotent_request(request, key, task_reply_renderer(200))
+        change_once = tasks.complete_once if done else tasks.reopen_once
+        return outcome_response(await change_once(request.user, target, once, condition))
+    change = tasks.complete if done else tasks.reopen
+    return task_reply(await change(request.user, target, condition))
