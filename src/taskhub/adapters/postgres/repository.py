@@ -61,6 +61,19 @@ _COLUMNS = (
 )
 
 
+_WRITABLE = (
+    "title",
+    "description",
+    "completed",
+    "completed_at",
+    "priority",
+    "due_at",
+    "time_zone",
+    "tags",
+    "updated_at",
+    "version",
+)
+
 # The hot statements are built once: SQLAlchemy then reuses their cache keys and compiled SQL.
 _BY_ID_AND_OWNER = and_(
     tasks.c.id == bindparam("task_id"), tasks.c.owner_id == bindparam("owner"), tasks.c.deleted_at.is_(None)
@@ -91,6 +104,16 @@ _GET_FOR_CHANGE = _Prepared.of(
         ),
         *_COLUMNS,
     ).where(_BY_ID_AND_OWNER)
+)
+
+# The write of an edit: the version check is part of the statement (If-Match, optimistic retries).
+_UPDATE = _Prepared.of(
+    update(tasks)
+    .where(_BY_ID_AND_OWNER, tasks.c.version == bindparam("expected_version"))
+    .values(
+        change_seq=task_change_seq.next_value(),
+        **{name: bindparam(name) for name in _WRITABLE},
+    )
 )
 
 
@@ -195,14 +218,17 @@ class SqlAlchemyTaskRepository:
 
     async def update(self, owner: UserId, task: Task, *, expected_version: int) -> bool:
         await self._serialize_changes(owner)
-        statement = (
-            update(tasks)
-            .where(_owned_live(owner, task.id), tasks.c.version == expected_version)
-            .values(change_seq=_NEXT_CHANGE, **_values(task))
-        )
+        parameters = {
+            "task_id": task.id,
+            "owner": owner,
+            "expected_version": expected_version,
+            **_values(task),
+        }
         async with storage_errors():
-            result = await self._conn.execute(statement)
-        return result.rowcount == 1
+            raw = await self._conn.get_raw_connection()
+            status = await raw.driver_connection.execute(_UPDATE.sql, *_UPDATE.arguments(parameters))  # type: ignore[union-attr]
+        # asyncpg answers with the command tag, "UPDATE <rows>".
+        return bool(status == "UPDATE 1")
 
     async def delete(
         self, owner: UserId, task_id: TaskId, *, at: datetime, expected_version: int | None = None
