@@ -114,3 +114,57 @@ async def test_a_client_syncing_during_two_concurrent_writers_ends_with_the_serv
             break
     assert mirror == server
     assert server
+
+
+async def test_an_edit_holds_the_owners_change_lock_until_it_commits(
+    postgres_uow: Callable[[], UnitOfWork],
+) -> None:
+    owner = user()
+    first, second = make_task(owner, "first"), make_task(owner, "second")
+    async with postgres_uow() as setup:
+        await setup.tasks.add(first)
+        await setup.tasks.add(second)
+        await setup.commit()
+
+    async with postgres_uow() as slow:
+        current = await slow.tasks.get_for_change(owner, first.id)  # the write path's read
+        assert current is not None
+        edited = current.patch(TaskPatch(title="first, edited"), current.updated_at)
+        assert await slow.tasks.update(owner, edited, expected_version=current.version)
+
+        async def later_edit() -> None:
+            async with postgres_uow() as fast:
+                other = await fast.tasks.get_for_change(owner, second.id)
+                assert other is not None
+                await fast.tasks.update(
+                    owner,
+                    other.patch(TaskPatch(title="second, edited"), other.updated_at),
+                    expected_version=1,
+                )
+                await fast.commit()
+
+        racing = asyncio.create_task(later_edit())
+        done, _ = await asyncio.wait({racing}, timeout=0.5)
+        assert not done, "an edit of the same user proceeded while another was uncommitted"
+        await slow.commit()
+    await asyncio.wait_for(racing, timeout=5)
+
+    async with postgres_uow() as uow:
+        changes = await uow.tasks.changes(owner, after=0, limit=10)
+    assert [c.task_id for c in changes] == [first.id, second.id]
+
+
+async def test_an_edit_that_is_not_committed_is_not_stored(postgres_uow: Callable[[], UnitOfWork]) -> None:
+    owner = user()
+    task = make_task(owner)
+    async with postgres_uow() as setup:
+        await setup.tasks.add(task)
+        await setup.commit()
+    async with postgres_uow() as uow:
+        current = await uow.tasks.get_for_change(owner, task.id)
+        assert current is not None
+        assert await uow.tasks.update(
+            owner, current.patch(TaskPatch(title="x"), current.updated_at), expected_version=1
+        )
+    async with postgres_uow() as uow:
+        assert await uow.tasks.get(owner, task.id) == task

@@ -96,18 +96,17 @@ class _Prepared:
         return [parameters[name] for name in self.names]
 
 
-_GET = _Prepared.of(select(*_COLUMNS).where(_BY_ID_AND_OWNER))
-_GET_FOR_CHANGE = _Prepared.of(
-    select(
-        func.pg_advisory_xact_lock(func.hashtextextended(bindparam("lock_name"), literal_column("0"))).label(
-            "serialized"
-        ),
-        *_COLUMNS,
-    ).where(_BY_ID_AND_OWNER)
-)
-
+_GET_STATEMENT = select(*_COLUMNS).where(_BY_ID_AND_OWNER)
+# Outside a transaction (read-only units of work) the read goes straight to asyncpg.
+_GET = _Prepared.of(_GET_STATEMENT)
+_GET_FOR_CHANGE = select(
+    func.pg_advisory_xact_lock(func.hashtextextended(bindparam("lock_name"), literal_column("0"))).label(
+        "serialized"
+    ),
+    *_COLUMNS,
+).where(_BY_ID_AND_OWNER)
 # The write of an edit: the version check is part of the statement (If-Match, optimistic retries).
-_UPDATE = _Prepared.of(
+_UPDATE = (
     update(tasks)
     .where(_BY_ID_AND_OWNER, tasks.c.version == bindparam("expected_version"))
     .values(
@@ -169,8 +168,13 @@ def _to_task(row: Any) -> Task:
 
 
 class SqlAlchemyTaskRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    """`autocommit` (read-only units of work): no transaction is open, so reads may bypass
+    SQLAlchemy. Inside a transaction every statement goes through SQLAlchemy, which is what
+    starts the transaction on the connection (its asyncpg adapter begins lazily)."""
+
+    def __init__(self, connection: AsyncConnection, *, autocommit: bool = False) -> None:
         self._conn = connection
+        self._autocommit = autocommit
         self._serialized: set[UserId] = set()
 
     async def _serialize_changes(self, owner: UserId) -> None:
@@ -192,29 +196,30 @@ class SqlAlchemyTaskRepository:
         async with storage_errors():
             await self._conn.execute(statement)
 
-    async def _fetch_one(self, statement: _Prepared, **parameters: Any) -> Any:
-        # The hottest reads go straight to the asyncpg connection under the SQLAlchemy one (same
-        # connection, same transaction): SQL compiled once, no per-call statement machinery.
-        async with storage_errors():
-            raw = await self._conn.get_raw_connection()
-            return await raw.driver_connection.fetchrow(statement.sql, *statement.arguments(parameters))  # type: ignore[union-attr]
-
     async def get(self, owner: UserId, task_id: TaskId) -> Task | None:
-        row = await self._fetch_one(_GET, task_id=task_id, owner=owner)
-        return None if row is None else _to_task(row)
+        parameters = {"task_id": task_id, "owner": owner}
+        async with storage_errors():
+            if self._autocommit:
+                # The hottest read: straight to the asyncpg connection under the SQLAlchemy one,
+                # SQL compiled once, no per-call statement machinery.
+                raw = await self._conn.get_raw_connection()
+                row = await raw.driver_connection.fetchrow(_GET.sql, *_GET.arguments(parameters))  # type: ignore[union-attr]
+                return None if row is None else _to_task(row)
+            found = (await self._conn.execute(_GET_STATEMENT, parameters)).first()
+        return None if found is None else _to_task(found._mapping)
 
     async def get_for_change(self, owner: UserId, task_id: TaskId) -> Task | None:
         if owner in self._serialized:
             return await self.get(owner, task_id)
         # The owner's change lock rides on the read (one round trip); it is taken only when the
         # task exists, which is the only case where a write follows.
-        row = await self._fetch_one(
-            _GET_FOR_CHANGE, task_id=task_id, owner=owner, lock_name=_lock_name(owner)
-        )
+        parameters = {"task_id": task_id, "owner": owner, "lock_name": _lock_name(owner)}
+        async with storage_errors():
+            row = (await self._conn.execute(_GET_FOR_CHANGE, parameters)).first()
         if row is None:
             return None
         self._serialized.add(owner)
-        return _to_task(row)
+        return _to_task(row._mapping)
 
     async def update(self, owner: UserId, task: Task, *, expected_version: int) -> bool:
         await self._serialize_changes(owner)
@@ -225,10 +230,8 @@ class SqlAlchemyTaskRepository:
             **_values(task),
         }
         async with storage_errors():
-            raw = await self._conn.get_raw_connection()
-            status = await raw.driver_connection.execute(_UPDATE.sql, *_UPDATE.arguments(parameters))  # type: ignore[union-attr]
-        # asyncpg answers with the command tag, "UPDATE <rows>".
-        return bool(status == "UPDATE 1")
+            result = await self._conn.execute(_UPDATE, parameters)
+        return result.rowcount == 1
 
     async def delete(
         self, owner: UserId, task_id: TaskId, *, at: datetime, expected_version: int | None = None

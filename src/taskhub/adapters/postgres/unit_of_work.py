@@ -36,7 +36,7 @@ class SqlAlchemyUnitOfWork:
         self._connection = await connect(self._engine)
         if self._read_only and self._statement_timeout_ms is None:
             await self._connection.execution_options(isolation_level="AUTOCOMMIT")
-            self._bind(self._connection)
+            self._bind(self._connection, autocommit=True)
             return self
         async with storage_errors():
             try:
@@ -53,8 +53,8 @@ class SqlAlchemyUnitOfWork:
         self._bind(self._connection)
         return self
 
-    def _bind(self, connection: AsyncConnection) -> None:
-        self.tasks = SqlAlchemyTaskRepository(connection)
+    def _bind(self, connection: AsyncConnection, *, autocommit: bool = False) -> None:
+        self.tasks = SqlAlchemyTaskRepository(connection, autocommit=autocommit)
         self.idempotency = SqlAlchemyIdempotencyStore(connection)
 
     async def __aexit__(
