@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -74,11 +74,6 @@ def container(request: pytest.FixtureRequest, database_url: str) -> Container:
         store = InMemoryStore()
         container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store=store))
     return container
-
-
-@pytest.fixture
-def app_factory() -> Callable[[Container], Litestar]:
-    return create_app
 
 
 @pytest.fixture

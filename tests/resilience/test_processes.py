@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,23 +15,10 @@ import pytest
 
 from taskhub.adapters.postgres.migrations import head_revision, upgrade
 from tests.conftest import plain_dsn
-from tests.e2e.test_serve import free_port, wait_until_live
 from tests.http.conftest import token_for
+from tests.support.services import TASKHUB, free_port, service_environment, wait_until_live
 
 pytestmark = pytest.mark.postgres
-
-TASKHUB = str(Path(sys.executable).with_name("taskhub"))
-
-
-def service_environment(database_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "BETTER_AUTH", "JWT_"))}
-    return env | {
-        "DATABASE_URL": database_url,
-        "BETTER_AUTH_SECRET": "test-only-shared-secret-0123456789abcdef",
-        "MIGRATE_ON_START": "false",
-        "LOG_LEVEL": "WARNING",
-        **extra,
-    }
 
 
 async def stored_ids(database_url: str) -> set[str]:
@@ -52,7 +37,7 @@ async def test_kill_9_during_a_stream_of_creates_loses_no_acknowledged_task(
     port = free_port()
     server = subprocess.Popen(  # noqa: S603, ASYNC220 - starting it does not block
         [TASKHUB, "serve"],
-        env=service_environment(database_url, PORT=str(port)),
+        env=service_environment(database_url, PORT=str(port), LOG_LEVEL="WARNING"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

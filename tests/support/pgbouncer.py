@@ -15,12 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support.services import free_port
 
 
 def _binary() -> str:
@@ -47,7 +42,7 @@ def pgbouncer(server_url: str) -> Iterator[str]:
     server = make_url(server_url)
     host = server.host or str(server.query.get("host", "/var/run/postgresql"))
     user = server.username or "postgres"
-    port = _free_port()
+    port = free_port()
     folder = Path(tempfile.mkdtemp(prefix="taskhub-pgbouncer-"))
     # PgBouncer may run as another user (never root): it writes its log and pid file here.
     folder.chmod(0o777)

@@ -28,6 +28,19 @@ def free_port() -> int:
         return port
 
 
+def wait_until_live(base: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"taskhub serve exited early with {process.returncode}")
+        try:
+            if httpx.get(f"{base}/health/live", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("taskhub serve did not become live in time")
+
+
 def _reachable(host: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)

@@ -16,7 +16,6 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
-    text,
     tuple_,
     update,
 )
@@ -41,7 +40,8 @@ from taskhub.ports.repositories import Change, TaskQuery
 # drawing its number from `task_change_seq`, and keeps it until commit. So a user's writes commit
 # in the order of their numbers, and a client that has read the feed up to N can never see a
 # change numbered below N appear later (docs/sync.md).
-_SERIALIZE_CHANGES = text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
+_CHANGE_LOCK = func.pg_advisory_xact_lock(func.hashtextextended(bindparam("lock_name"), literal_column("0")))
+_SERIALIZE_CHANGES = select(_CHANGE_LOCK)
 _NEXT_CHANGE = task_change_seq.next_value()
 
 _COLUMNS = (
@@ -99,18 +99,13 @@ class _Prepared:
 _GET_STATEMENT = select(*_COLUMNS).where(_BY_ID_AND_OWNER)
 # Outside a transaction (read-only units of work) the read goes straight to asyncpg.
 _GET = _Prepared.of(_GET_STATEMENT)
-_GET_FOR_CHANGE = select(
-    func.pg_advisory_xact_lock(func.hashtextextended(bindparam("lock_name"), literal_column("0"))).label(
-        "serialized"
-    ),
-    *_COLUMNS,
-).where(_BY_ID_AND_OWNER)
+_GET_FOR_CHANGE = select(_CHANGE_LOCK.label("serialized"), *_COLUMNS).where(_BY_ID_AND_OWNER)
 # The write of an edit: the version check is part of the statement (If-Match, optimistic retries).
 _UPDATE = (
     update(tasks)
     .where(_BY_ID_AND_OWNER, tasks.c.version == bindparam("expected_version"))
     .values(
-        change_seq=task_change_seq.next_value(),
+        change_seq=_NEXT_CHANGE,
         **{name: bindparam(name) for name in _WRITABLE},
     )
 )
@@ -118,10 +113,6 @@ _UPDATE = (
 
 def _lock_name(owner: UserId) -> str:
     return f"changes\x1f{owner}"
-
-
-def _lock(owner: UserId) -> Any:
-    return func.pg_advisory_xact_lock(func.hashtextextended(_lock_name(owner), 0))
 
 
 def _owned_live(owner: UserId, task_id: TaskId) -> Any:
@@ -181,7 +172,7 @@ class SqlAlchemyTaskRepository:
         if owner in self._serialized:
             return
         async with storage_errors():
-            await self._conn.execute(_SERIALIZE_CHANGES, {"name": f"changes\x1f{owner}"})
+            await self._conn.execute(_SERIALIZE_CHANGES, {"lock_name": _lock_name(owner)})
         self._serialized.add(owner)
 
     async def add(self, task: Task) -> None:

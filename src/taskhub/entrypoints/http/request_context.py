@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -21,6 +20,7 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
+from taskhub.application.operation_log import user_hash
 from taskhub.entrypoints.http.metrics import LATENCY, REQUESTS
 from taskhub.entrypoints.http.problems import PROBLEM_MEDIA_TYPE, problem_type
 from taskhub.entrypoints.http.rate_limit import SCOPE_KEY as RATE_LIMIT_KEY
@@ -42,12 +42,6 @@ _SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 def request_id_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     value = cast("dict[str, Any]", connection.scope).get(_SCOPE_KEY)
     return value if isinstance(value, str) else None
-
-
-def user_hash(user: object) -> str | None:
-    if not isinstance(user, str):
-        return None
-    return hashlib.sha256(user.encode()).hexdigest()[:16]
 
 
 def _incoming(scope: Scope) -> str | None:
@@ -117,7 +111,7 @@ class RequestContextMiddleware:
                 "route": route,
                 "status": status,
                 "duration_ms": round(elapsed * 1000, 2),
-                "user": user_hash(state.get("user")),
+                "user": user_hash(user) if isinstance(user := state.get("user"), str) else None,
                 "client": client[0] if client else None,
             },
         )
