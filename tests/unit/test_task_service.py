@@ -113,7 +113,7 @@ async def test_each_operation_is_logged_once_without_personal_text(
     service: TaskService, caplog: pytest.LogCaptureFixture
 ) -> None:
     owner = user()
-    caplog.set_level("INFO", logger="taskhub.tasks")
+    caplog.set_level("DEBUG", logger="taskhub.tasks")
     task = await service.create(owner, TaskContent(title="secret title", description="secret body"))
     with pytest.raises(TaskNotFound):
         await service.get(user("stranger"), task.id)
@@ -123,10 +123,24 @@ async def test_each_operation_is_logged_once_without_personal_text(
         ("create", "ok", str(task.id)),
         ("read", "TaskNotFound", str(task.id)),
     ]
-    assert all(e.levelname == "INFO" and e.duration_ms >= 0 for e in events)  # type: ignore[attr-defined]
+    assert all(e.duration_ms >= 0 for e in events)  # type: ignore[attr-defined]
     assert owner not in caplog.text
     assert "secret" not in caplog.text
     assert events[0].user == user_hash(owner)  # type: ignore[attr-defined]
+
+
+async def test_writes_are_logged_at_info_and_reads_at_debug(
+    service: TaskService, caplog: pytest.LogCaptureFixture
+) -> None:
+    owner = user()
+    caplog.set_level("INFO", logger="taskhub.tasks")
+    task = await service.create(owner, TaskContent(title="t"))
+    await service.get(owner, task.id)
+    await service.list(owner)
+    await service.delete(owner, task.id)
+
+    events = [(r.operation, r.levelname) for r in caplog.records if r.name == "taskhub.tasks"]  # type: ignore[attr-defined]
+    assert events == [("create", "INFO"), ("delete", "INFO")]
 
 
 def creating(title: str, key: str = "k") -> IdempotentRequest:

@@ -1,5 +1,7 @@
-"""One structured INFO event per task operation: what, on which task, for whom, how it ended.
+"""One structured event per task operation: what, on which task, for whom, how it ended.
 
+Writes are logged at INFO. Reads are logged at DEBUG: they are most of the traffic, and the
+access line of their request already says who read what route, with which status and how fast.
 Never the title or the description (they are personal data); the user appears as a short hash
 so logs can be correlated per user without naming anyone.
 """
@@ -31,6 +33,7 @@ def user_hash(user: str) -> str:
 
 def logged(
     operation: str,
+    level: int = logging.INFO,
 ) -> Callable[
     [Callable[Concatenate[S, UserId, P], Coroutine[Any, Any, R]]],
     Callable[Concatenate[S, UserId, P], Coroutine[Any, Any, R]],
@@ -39,17 +42,19 @@ def logged(
         method: Callable[Concatenate[S, UserId, P], Coroutine[Any, Any, R]],
     ) -> Callable[Concatenate[S, UserId, P], Coroutine[Any, Any, R]]:
         async def run(self: S, owner: UserId, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            if not _log.isEnabledFor(level):
+                return await method(self, owner, *args, **kwargs)
             started = time.perf_counter()
             task_id = next((a for a in args if isinstance(a, UUID)), None)
             try:
                 result = await method(self, owner, *args, **kwargs)
             except TaskhubError as exc:
-                _emit(operation, owner, task_id, type(exc).__name__, started)
+                _emit(level, operation, owner, task_id, type(exc).__name__, started)
                 raise
             except Exception:
-                _emit(operation, owner, task_id, "error", started)
+                _emit(level, operation, owner, task_id, "error", started)
                 raise
-            _emit(operation, owner, result.id if isinstance(result, Task) else task_id, "ok", started)
+            _emit(level, operation, owner, result.id if isinstance(result, Task) else task_id, "ok", started)
             return result
 
         functools.update_wrapper(run, method)
@@ -58,8 +63,11 @@ def logged(
     return decorate
 
 
-def _emit(operation: str, owner: UserId, task_id: UUID | None, outcome: str, started: float) -> None:
-    _log.info(
+def _emit(
+    level: int, operation: str, owner: UserId, task_id: UUID | None, outcome: str, started: float
+) -> None:
+    _log.log(
+        level,
         "task operation",
         extra={
             "operation": operation,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -83,13 +84,13 @@ class TaskService:
 
     # --- reads ----------------------------------------------------------------------------------
 
-    @logged("read")
+    @logged("read", logging.DEBUG)
     @retried
     async def get(self, owner: UserId, task_id: TaskId) -> Task:
         async with self._uow().reading() as uow:
             return await _existing(uow.tasks, owner, task_id)
 
-    @logged("list")
+    @logged("list", logging.DEBUG)
     @retried
     async def list(
         self,
@@ -114,7 +115,7 @@ class TaskService:
             next_cursor = encode_cursor(sort, wanted, PageKey(sort_value(last, sort.field), last.id))
         return TaskPage(items=items, next_cursor=next_cursor)
 
-    @logged("changes")
+    @logged("changes", logging.DEBUG)
     @retried
     async def changes(
         self, owner: UserId, *, since: str | None = None, limit: int = PAGE_SIZE_DEFAULT

@@ -1,7 +1,7 @@
 """The outermost middleware: what every request gets, matched route or not.
 
 - a request id: `X-Request-ID` when sane, generated otherwise; in the response, in every log
-  line of the request (structlog contextvars) and in every problem body;
+  line of the request (`logs.REQUEST_ID`) and in every problem body;
 - the `RateLimit-*` headers decided by the authentication middleware;
 - one access log line and the request metrics.
 """
@@ -15,7 +15,6 @@ import time
 import uuid
 from typing import Any, Final, cast
 
-import structlog
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
@@ -25,6 +24,7 @@ from taskhub.entrypoints.http.metrics import LATENCY, REQUESTS
 from taskhub.entrypoints.http.problems import PROBLEM_MEDIA_TYPE, problem_type
 from taskhub.entrypoints.http.rate_limit import SCOPE_KEY as RATE_LIMIT_KEY
 from taskhub.entrypoints.http.rate_limit import Decision
+from taskhub.entrypoints.logs import REQUEST_ID
 
 HEADER: Final = "x-request-id"
 _SCOPE_KEY: Final = "taskhub.request_id"
@@ -77,15 +77,16 @@ class RequestContextMiddleware:
                 headers = [*message.get("headers", ()), (HEADER.encode(), request_id.encode())]
                 decision: Decision | None = state.get(RATE_LIMIT_KEY)
                 if decision is not None:
-                    headers += [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
+                    headers += decision.header_pairs()
                 message["headers"] = headers
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_context)
-            finally:
-                self._record(state, status, time.perf_counter() - started)
+        bound = REQUEST_ID.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_context)
+        finally:
+            self._record(state, status, time.perf_counter() - started)
+            REQUEST_ID.reset(bound)
 
     @staticmethod
     def _record(state: dict[str, Any], status: int, elapsed: float) -> None:
