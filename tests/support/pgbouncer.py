@@ -60,7 +60,8 @@ def pgbouncer(server_url: str) -> Iterator[str]:
                 f"auth_file = {folder / 'users.txt'}",
                 "pool_mode = transaction",
                 "default_pool_size = 5",
-                "max_client_conn = 200",
+                # Test apps open and close pools quickly; PgBouncer frees client slots lazily.
+                "max_client_conn = 2000",
                 f"logfile = {folder / 'pgbouncer.log'}",
                 f"pidfile = {folder / 'pgbouncer.pid'}",
                 "",
@@ -72,21 +73,25 @@ def pgbouncer(server_url: str) -> Iterator[str]:
     command = [_binary(), str(folder / "pgbouncer.ini")]
     if (run_as := _run_as(host)) is not None:
         command[1:1] = ["-u", run_as]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+    # PgBouncer logs every login to stderr as well: into a pipe nobody reads, it would block once
+    # the pipe's buffer is full (a few hundred logins) and stop answering. A file never fills.
+    errors = (folder / "stderr.txt").open("wb")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)  # noqa: S603
     try:
-        _wait_for_port(port, process)
+        _wait_for_port(port, process, folder / "stderr.txt")
         yield f"postgresql://{user}@127.0.0.1:{port}/taskhub"
     finally:
         process.terminate()
         process.wait(timeout=10)
+        errors.close()
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 10) -> None:
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], errors: Path, timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            error = process.stderr.read().decode() if process.stderr else ""
+            error = errors.read_text(errors="replace")
             raise RuntimeError(f"pgbouncer exited with {process.returncode}: {error}")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
