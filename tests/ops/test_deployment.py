@@ -19,7 +19,12 @@ from taskhub.adapters.jose_tokens import mint_shared_secret_token
 from taskhub.adapters.postgres.migrations import upgrade
 from tests.conftest import plain_dsn
 from tests.http.conftest import token_for
-from tests.support.services import redis_server, running_service, service_environment
+from tests.support.services import (
+    clear_of_a_rate_limit_window_edge,
+    redis_server,
+    running_service,
+    service_environment,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -45,6 +50,7 @@ def test_two_instances_share_the_rate_limit_through_redis(migrated_database: str
     env = service_environment(migrated_database, REDIS_URL=redis_url, RATE_LIMIT_PER_MINUTE="6")
     user = f"shared-{uuid.uuid4().hex[:8]}"
     with running_service(env) as first, running_service(env) as second:
+        clear_of_a_rate_limit_window_edge()
         statuses = [
             httpx.get(f"{(first, second)[i % 2].base_url}/api/tasks", headers=bearer(user)).status_code
             for i in range(8)
@@ -56,6 +62,7 @@ def test_without_redis_each_instance_counts_on_its_own(migrated_database: str) -
     env = service_environment(migrated_database, RATE_LIMIT_PER_MINUTE="3")
     user = f"local-{uuid.uuid4().hex[:8]}"
     with running_service(env) as first, running_service(env) as second:
+        clear_of_a_rate_limit_window_edge()
         statuses = [
             httpx.get(f"{(first, second)[i % 2].base_url}/api/tasks", headers=bearer(user)).status_code
             for i in range(6)
@@ -72,6 +79,7 @@ def test_forwarded_addresses_count_only_from_a_trusted_proxy(
 ) -> None:
     env = service_environment(migrated_database, RATE_LIMIT_ANON_PER_MINUTE="2", TRUSTED_PROXIES=trusted)
     with running_service(env) as service:
+        clear_of_a_rate_limit_window_edge()
         statuses = [
             httpx.get(
                 f"{service.base_url}/api/tasks",

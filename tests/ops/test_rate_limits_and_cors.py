@@ -16,6 +16,7 @@ from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.settings import Settings
 from tests.http.conftest import SECRET, Client, auth
 from tests.http.test_tasks_api import assert_problem
+from tests.support.services import clear_of_a_rate_limit_window_edge
 
 ORIGIN = "https://app.example.com"
 
@@ -28,6 +29,7 @@ def app_with(database_url: str, **settings: Any) -> Any:
 
 @pytest.fixture
 async def client(database_url: str) -> AsyncIterator[Client]:
+    clear_of_a_rate_limit_window_edge()
     app = app_with(
         database_url, rate_limit_per_minute=5, rate_limit_anon_per_minute=3, cors_origins=(ORIGIN,)
     )
@@ -160,7 +162,7 @@ async def test_metrics_count_requests_auth_failures_and_rate_limits(client: Clie
     failures = 'taskhub_auth_failures_total{reason="malformed"}'
     assert sample(after, failures) - sample(before, failures) == 1
     assert "taskhub_http_request_duration_seconds_bucket" in after
-    assert 'taskhub_db_pool_connections{state="in_use"}' in after
+    assert 'taskhub_db_pool_connections{pool="reads",state="in_use"}' in after
 
 
 async def test_metrics_can_be_turned_off(database_url: str) -> None:

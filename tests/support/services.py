@@ -142,3 +142,11 @@ def running_service(env: dict[str, str], *, timeout: float = 60) -> Iterator[Ser
             process.kill()
             process.wait(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def clear_of_a_rate_limit_window_edge(margin_seconds: float = 5.0) -> None:
+    """Rate limits count in one-minute windows aligned to the clock: a test that expects a 429
+    after N requests waits, when the minute is about to turn, until the new window has begun."""
+    into_the_minute = time.time() % 60
+    if into_the_minute > 60 - margin_seconds:
+        time.sleep(60 - into_the_minute + 0.1)
