@@ -24,6 +24,7 @@ from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from taskhub.adapters.postgres.embedded import EmbeddedPostgres
 from taskhub.adapters.postgres.engine import PoolSettings, create_engine
 from taskhub.adapters.postgres.migrations import upgrade
+from taskhub.adapters.postgres.read_pool import ReadPool
 from taskhub.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from taskhub.ports.unit_of_work import UnitOfWork
 from tests.support.pgbouncer import pgbouncer
@@ -110,6 +111,13 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+async def read_pool(database_url: str) -> AsyncIterator[ReadPool]:
+    pool = ReadPool(database_url, PoolSettings(read_size=5))
+    yield pool
+    await pool.close()
+
+
 @pytest.fixture
 async def clean_tables(engine: AsyncEngine) -> AsyncIterator[None]:
     """Each PostgreSQL test starts and ends with empty tables."""
@@ -120,8 +128,8 @@ async def clean_tables(engine: AsyncEngine) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-def postgres_uow(engine: AsyncEngine, clean_tables: None) -> Callable[[], UnitOfWork]:
-    return lambda: SqlAlchemyUnitOfWork(engine)
+def postgres_uow(engine: AsyncEngine, read_pool: ReadPool, clean_tables: None) -> Callable[[], UnitOfWork]:
+    return lambda: SqlAlchemyUnitOfWork(engine, reads=read_pool)
 
 
 @pytest.fixture

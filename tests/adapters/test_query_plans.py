@@ -10,10 +10,9 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy.dialects import postgresql
 
 from taskhub.adapters.postgres.migrations import upgrade
-from taskhub.adapters.postgres.repository import find_statement
+from taskhub.adapters.postgres.statements import listing
 from taskhub.domain.listing import PageKey, Sort, TaskFilter
 from taskhub.domain.model import Priority, TaskId, UserId
 from taskhub.entrypoints.http.listing import SORT_VALUES
@@ -54,12 +53,11 @@ async def seeded(fresh_database: Callable[[], str]) -> AsyncIterator[asyncpg.Con
 
 
 async def plan(connection: asyncpg.Connection, query: TaskQuery) -> dict[str, Any]:
-    compiled = find_statement(HEAVY, query).compile(
-        dialect=postgresql.asyncpg.dialect(),  # type: ignore[attr-defined]
-        compile_kwargs={"render_postcompile": True},
+    # Exactly what the read path sends: the statement of the query's shape, and its parameters.
+    statement, parameters = listing(HEAVY, query)
+    document = await connection.fetchval(
+        f"EXPLAIN (FORMAT JSON) {statement.sql}", *statement.arguments(parameters)
     )
-    parameters = [compiled.params[name] for name in compiled.positiontup]
-    document = await connection.fetchval(f"EXPLAIN (FORMAT JSON) {compiled}", *parameters)
     result: dict[str, Any] = json.loads(document)[0]["Plan"]
     return result
 

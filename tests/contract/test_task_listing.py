@@ -26,7 +26,8 @@ async def store(uow_factory: UowFactory, *tasks: Task) -> None:
 
 
 async def find(uow_factory: UowFactory, owner: UserId, **query: Any) -> list[Task]:
-    async with uow_factory() as uow:
+    # As the listing use case reads: in a read-only unit of work.
+    async with uow_factory().reading() as uow:
         return await uow.tasks.find(owner, TaskQuery(**query))
 
 

@@ -6,6 +6,7 @@ import asyncio
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
@@ -40,7 +41,7 @@ def container_for(url: str, **pool: float) -> Container:
         database_url=url,
         auth_secret=SECRET,
         pool=PoolSettings(
-            size=2, max_overflow=0, acquire_timeout_seconds=1, connect_timeout_seconds=2, **pool
+            size=2, read_size=2, max_overflow=0, acquire_timeout_seconds=1, connect_timeout_seconds=2, **pool
         ),  # type: ignore[arg-type]
     )
     return Container(settings=settings)
@@ -97,7 +98,7 @@ async def test_the_service_recovers_by_itself_when_the_database_comes_back(
     assert (await client.post("/api/tasks", json={"title": "after"}, headers=auth("ada"))).status_code == 201
 
 
-async def test_with_every_connection_busy_requests_get_503_within_the_acquire_timeout(
+async def test_with_every_write_connection_busy_writes_get_503_within_the_acquire_timeout(
     own_postgres: EmbeddedPostgres,
 ) -> None:
     container = container_for(own_postgres.url())
@@ -106,15 +107,34 @@ async def test_with_every_connection_busy_requests_get_503_within_the_acquire_ti
         # Slow requests hold both connections of the pool.
         held = [await engine.connect() for _ in range(2)]
         try:
-            status, elapsed, headers = await timed(client, "GET", "/api/tasks", headers=auth("ada"))
+            status, elapsed, headers = await timed(
+                client, "POST", "/api/tasks", json={"title": "t"}, headers=auth("ada")
+            )
             assert (status, headers["retry-after"]) == (503, "2")
             assert 0.9 <= elapsed < 2.5
-            # Probes answer meanwhile: liveness never touches the pool, readiness has its own.
+            # Reads have a pool of their own; probes answer meanwhile: liveness never touches a
+            # pool, readiness has its own.
+            assert (await client.get("/api/tasks", headers=auth("ada"))).status_code == 200
             assert (await client.get("/health/live")).status_code == 200
             assert (await client.get("/health/ready")).status_code == 200
         finally:
             for connection in held:
                 await connection.close()
+        assert (await client.post("/api/tasks", json={"title": "t"}, headers=auth("ada"))).status_code == 201
+
+
+async def test_with_every_read_connection_busy_reads_get_503_within_the_acquire_timeout(
+    own_postgres: EmbeddedPostgres,
+) -> None:
+    container = container_for(own_postgres.url())
+    async with in_this_loop(create_app(container)) as client, AsyncExitStack() as holding:
+        for _ in range(2):
+            await holding.enter_async_context(container.read_pool().connection())
+        status, elapsed, headers = await timed(client, "GET", "/api/tasks", headers=auth("ada"))
+        assert (status, headers["retry-after"]) == (503, "2")
+        assert 0.9 <= elapsed < 2.5
+        assert (await client.post("/api/tasks", json={"title": "t"}, headers=auth("ada"))).status_code == 201
+        await holding.aclose()
         assert (await client.get("/api/tasks", headers=auth("ada"))).status_code == 200
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import os
 from typing import Any
 
@@ -27,6 +28,8 @@ from taskhub.entrypoints.http.request_context import RequestContextMiddleware
 from taskhub.entrypoints.http.tasks import TaskController
 from taskhub.entrypoints.logs import configure_logging
 from taskhub.entrypoints.settings import Settings
+
+_log = logging.getLogger("taskhub.app")
 
 API_PREFIX = "/api"
 POOL_SAMPLE_SECONDS = 1.0
@@ -80,9 +83,12 @@ def _outer_layers(app: Litestar, settings: Settings) -> ASGIApp:
     return handler  # type: ignore[no-any-return]
 
 
-def create_app(container: Container) -> Litestar:
+def create_app(container: Container, *, open_pools_at_start: bool = False) -> Litestar:
+    """`open_pools_at_start`: connect the read pool during start-up rather than on the first
+    requests; what a served worker wants, and a short-lived app (a test) does not."""
     settings: Settings = container.settings()
     background: set[asyncio.Task[None]] = set()
+    warming: list[asyncio.Task[None]] = []
 
     async def warm_up() -> None:
         # Fetch the JWKS in the background: the first request should not pay for it, and a slow
@@ -93,6 +99,8 @@ def create_app(container: Container) -> Litestar:
             background.add(loop.create_task(jwks.refresh()))
         if settings.metrics_enabled:
             background.add(loop.create_task(observe_pool()))
+        if open_pools_at_start:
+            warming.append(loop.create_task(open_pools()))
         # Everything built so far lives as long as the process: keep it out of the collector's
         # way, so full collections stay short and do not stall requests (latency tails).
         gc.collect()
@@ -101,16 +109,30 @@ def create_app(container: Container) -> Litestar:
     async def close() -> None:
         for task in background:
             task.cancel()
+        if warming:
+            # Not cancelled: a connection cut off halfway through its set-up can be lost to the pool
+            # (and, behind PgBouncer, keep a server connection). It ends within the connect timeout.
+            await asyncio.wait(warming, timeout=settings.pool.connect_timeout_seconds + 1)
         jwks = container.jwks()
         if jwks is not None:
             await jwks.close()
         await container.engine().dispose()
+        await container.read_pool().close()
         await container.health_engine().dispose()
+
+    async def open_pools() -> None:
+        # The read pool serves most requests: open it now rather than on the first ones. In the
+        # background: a database that is down or waking up must not delay start-up.
+        try:
+            await container.read_pool().warm()
+        except Exception:
+            _log.warning("opening the read pool at start-up failed", exc_info=True)
 
     async def observe_pool() -> None:
         # Sampled, not per request: a gauge read once a second costs nothing on the hot path.
         while True:
-            record_pool(pool_status(container.engine()))
+            record_pool("writes", pool_status(container.engine()))
+            record_pool("reads", container.read_pool().status())
             await asyncio.sleep(POOL_SAMPLE_SECONDS)
 
     api = Router(
@@ -162,4 +184,4 @@ def create_app_from_env() -> Litestar:
     """Factory for the server's worker processes: settings come from their environment."""
     settings = Settings.from_env(os.environ)
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(Container(settings=settings))
+    return create_app(Container(settings=settings), open_pools_at_start=True)

@@ -170,6 +170,7 @@ def _purge(_: argparse.Namespace) -> int:
                 return await container.maintenance().purge()
             finally:
                 await container.engine().dispose()
+                await container.read_pool().close()
 
         try:
             report = asyncio.run(run())

@@ -8,6 +8,7 @@ from taskhub.adapters.jose_tokens import JoseTokenVerifier
 from taskhub.adapters.jwks import JwksCache
 from taskhub.adapters.postgres.engine import PoolSettings, create_engine, per_transaction_statement_timeout
 from taskhub.adapters.postgres.migrations import head_revision
+from taskhub.adapters.postgres.read_pool import ReadPool
 from taskhub.adapters.postgres.readiness import PostgresReadiness
 from taskhub.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from taskhub.adapters.system import RandomIdGenerator, SystemClock
@@ -34,7 +35,7 @@ def _jwks_cache(settings: Settings) -> JwksCache | None:
 
 
 class Container(containers.DeclarativeContainer):
-    """Synchronous on purpose: nothing here does I/O when it is built (the engine connects lazily)."""
+    """Synchronous on purpose: nothing here does I/O when it is built (the pools connect lazily)."""
 
     settings = providers.Dependency(instance_of=Settings)
 
@@ -44,11 +45,18 @@ class Container(containers.DeclarativeContainer):
         pool=settings.provided.pool,
         pooler=settings.provided.database_pooler,
     )
+    read_pool = providers.Singleton(
+        ReadPool,
+        database_url=settings.provided.database_url,
+        pool=settings.provided.pool,
+        pooler=settings.provided.database_pooler,
+    )
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIdGenerator)
     unit_of_work = providers.Factory(
         SqlAlchemyUnitOfWork,
         engine=engine,
+        reads=read_pool,
         # Computed once: it parses the URL.
         statement_timeout_ms=providers.Singleton(
             per_transaction_statement_timeout,

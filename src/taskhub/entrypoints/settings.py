@@ -142,6 +142,7 @@ class Settings:
                 "DB_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms, minimum=0
             ),
             pre_ping=reader.boolean("DB_POOL_PRE_PING", defaults.pre_ping),
+            read_size=reader.integer("DB_READ_POOL_SIZE", defaults.read_size, minimum=1),
         )
         return cls(
             environment=environment,

@@ -23,7 +23,10 @@ class PoolSettings:
     timeout drops them, a short wait for a free connection so overload becomes a quick 503."""
 
     size: int = 10
-    max_overflow: int = 5
+    # Connections past `size` are closed as soon as they are returned: under a steady load just
+    # above the pool size that is one new connection per request (a TLS handshake on Neon) and
+    # latency tails of hundreds of milliseconds (bench/README.md). Off by default; size the pool.
+    max_overflow: int = 0
     acquire_timeout_seconds: float = 5.0
     recycle_seconds: int = 300
     connect_timeout_seconds: float = 5.0
@@ -31,6 +34,8 @@ class PoolSettings:
     # Off by default: it costs a round trip on every checkout, and a connection the server dropped
     # fails its first statement with a transient error that the use case retries anyway.
     pre_ping: bool = False
+    # The asyncpg pool of read-only units of work (read_pool.py), besides the pool above.
+    read_size: int = 10
 
 
 def _prepared_statement_name() -> str:
@@ -39,21 +44,29 @@ def _prepared_statement_name() -> str:
     return f"__taskhub_{uuid.uuid4().hex}__"
 
 
-def connect_arguments(target: ConnectionTarget, pool: PoolSettings) -> dict[str, Any]:
+def driver_arguments(target: ConnectionTarget, pool: PoolSettings) -> dict[str, Any]:
+    """What `asyncpg.connect` takes besides the address and credentials."""
     arguments: dict[str, Any] = {"timeout": pool.connect_timeout_seconds, **target.connect_args}
     server_settings = {"application_name": "taskhub", **target.server_settings}
     if target.behind_pgbouncer:
         # PgBouncer refuses unknown startup parameters (statement_timeout is set per transaction
         # instead, see unit_of_work.py) and cannot keep prepared statements across transactions.
         server_settings = {"application_name": server_settings["application_name"]}
-        arguments |= {
-            "statement_cache_size": 0,
-            "prepared_statement_cache_size": 0,
-            "prepared_statement_name_func": _prepared_statement_name,
-        }
+        arguments["statement_cache_size"] = 0
     elif pool.statement_timeout_ms:
         server_settings["statement_timeout"] = str(pool.statement_timeout_ms)
     arguments["server_settings"] = server_settings
+    return arguments
+
+
+def connect_arguments(target: ConnectionTarget, pool: PoolSettings) -> dict[str, Any]:
+    """SQLAlchemy's `connect_args`: the driver's, and its asyncpg adapter's own."""
+    arguments = driver_arguments(target, pool)
+    if target.behind_pgbouncer:
+        arguments |= {
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _prepared_statement_name,
+        }
     return arguments
 
 

@@ -35,18 +35,18 @@ RATE_LIMIT_ERRORS: Final = Counter(
 )
 POOL: Final = Gauge(
     "taskhub_db_pool_connections",
-    "Database pool connections by state",
-    ["state"],
+    "Database pool connections by pool (reads, writes) and state",
+    ["pool", "state"],
     multiprocess_mode="livesum",
 )
 
 CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
 
 
-def record_pool(status: PoolStatus) -> None:
-    POOL.labels("in_use").set(status.in_use)
-    POOL.labels("idle").set(status.idle)
-    POOL.labels("waiting").set(status.waiting)
+def record_pool(pool: str, status: PoolStatus) -> None:
+    POOL.labels(pool, "in_use").set(status.in_use)
+    POOL.labels(pool, "idle").set(status.idle)
+    POOL.labels(pool, "waiting").set(status.waiting)
 
 
 def exposition() -> bytes:

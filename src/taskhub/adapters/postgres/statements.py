@@ -1,0 +1,295 @@
+"""The SQL the PostgreSQL adapters send, built once, and rows mapped back to tasks.
+
+Each statement is a SQLAlchemy Core construct whose values are all bind parameters, so it can be
+run two ways: through SQLAlchemy inside a transaction (repository.py), and as SQL compiled once to
+asyncpg's dialect on a bare connection for reads (reader.py). The listing has one statement per
+*shape* (sort, cursor or not, which filters), compiled on first use and cached; the values of a
+request only fill its parameters. The ownership filter is part of every statement.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql
+
+from taskhub.adapters.postgres.tables import (
+    DUE_AT_ASC,
+    DUE_AT_DESC,
+    SEARCH_CONFIG,
+    TITLE_SORT,
+    sync_state,
+    task_change_seq,
+    tasks,
+)
+from taskhub.domain.listing import Sort, SortField
+from taskhub.domain.model import Priority, Task, TaskContent, TaskId, UserId
+from taskhub.ports.repositories import Change, TaskQuery
+
+_DIALECT: Final = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
+
+# Change numbers. Every write of a user's task takes a transaction-scoped lock on that user before
+# drawing its number from `task_change_seq`, and keeps it until commit. So a user's writes commit
+# in the order of their numbers, and a client that has read the feed up to N can never see a
+# change numbered below N appear later (docs/sync.md).
+CHANGE_LOCK = func.pg_advisory_xact_lock(func.hashtextextended(bindparam("lock_name"), literal_column("0")))
+SERIALIZE_CHANGES = select(CHANGE_LOCK)
+NEXT_CHANGE = task_change_seq.next_value()
+
+COLUMNS = (
+    tasks.c.id,
+    tasks.c.owner_id,
+    tasks.c.title,
+    tasks.c.description,
+    tasks.c.completed,
+    tasks.c.completed_at,
+    tasks.c.priority,
+    tasks.c.due_at,
+    tasks.c.time_zone,
+    tasks.c.tags,
+    tasks.c.created_at,
+    tasks.c.updated_at,
+    tasks.c.version,
+)
+
+WRITABLE = (
+    "title",
+    "description",
+    "completed",
+    "completed_at",
+    "priority",
+    "due_at",
+    "time_zone",
+    "tags",
+    "updated_at",
+    "version",
+)
+
+BY_ID_AND_OWNER = and_(
+    tasks.c.id == bindparam("task_id"), tasks.c.owner_id == bindparam("owner"), tasks.c.deleted_at.is_(None)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A statement, and the same compiled once to asyncpg's SQL with the order of its parameters.
+
+    `constants` are the values the statement itself carries (a literal that SQLAlchemy sends as a
+    parameter); a request supplies every other one, and a missing one is a KeyError, not a NULL.
+    """
+
+    statement: Any
+    sql: str
+    names: tuple[str, ...]
+    constants: dict[str, Any]
+
+    @classmethod
+    def of(cls, statement: Any) -> Prepared:
+        compiled = statement.compile(dialect=_DIALECT)
+        constants = {name: value for name, value in compiled.params.items() if value is not None}
+        return cls(statement, str(compiled), tuple(compiled.positiontup or ()), constants)
+
+    def arguments(self, parameters: dict[str, Any]) -> list[Any]:
+        return [parameters[name] if name in parameters else self.constants[name] for name in self.names]
+
+
+GET = Prepared.of(select(*COLUMNS).where(BY_ID_AND_OWNER))
+GET_FOR_CHANGE = select(CHANGE_LOCK.label("serialized"), *COLUMNS).where(BY_ID_AND_OWNER)
+# The write of an edit: the version check is part of the statement (If-Match, optimistic retries).
+UPDATE = (
+    update(tasks)
+    .where(BY_ID_AND_OWNER, tasks.c.version == bindparam("expected_version"))
+    .values(change_seq=NEXT_CHANGE, **{name: bindparam(name) for name in WRITABLE})
+)
+CHANGES = Prepared.of(
+    select(*COLUMNS, tasks.c.change_seq, tasks.c.deleted_at)
+    .where(tasks.c.owner_id == bindparam("owner"), tasks.c.change_seq > bindparam("after"))
+    .order_by(tasks.c.change_seq)
+    .limit(bindparam("limit", type_=Integer))
+)
+WATERMARK = Prepared.of(select(sync_state.c.purged_through_seq).where(sync_state.c.id == 1))
+
+
+def lock_name(owner: UserId) -> str:
+    return f"changes\x1f{owner}"
+
+
+def owned_live(owner: UserId, task_id: TaskId) -> Any:
+    return and_(tasks.c.id == task_id, tasks.c.owner_id == owner, tasks.c.deleted_at.is_(None))
+
+
+def values_of(task: Task) -> dict[str, Any]:
+    content = task.content
+    return {
+        "title": content.title,
+        "description": content.description,
+        "completed": content.completed,
+        "completed_at": task.completed_at,
+        "priority": content.priority.rank,
+        "due_at": content.due_at,
+        "time_zone": content.time_zone,
+        "tags": list(content.tags),
+        "updated_at": task.updated_at,
+        "version": task.version,
+    }
+
+
+def to_task(row: Any) -> Task:
+    """From a mapping of column values (an asyncpg Record, or a SQLAlchemy row's `_mapping`)."""
+    content = TaskContent(
+        title=row["title"],
+        description=row["description"],
+        completed=row["completed"],
+        priority=Priority.from_rank(row["priority"]),
+        due_at=row["due_at"],
+        time_zone=row["time_zone"],
+        tags=tuple(row["tags"]),
+    )
+    return Task(
+        id=TaskId(row["id"]),
+        owner_id=UserId(row["owner_id"]),
+        content=content,
+        completed_at=row["completed_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )
+
+
+def to_change(row: Any) -> Change:
+    return Change(
+        sequence=row["change_seq"],
+        task_id=TaskId(row["id"]),
+        task=None if row["deleted_at"] is not None else to_task(row),
+    )
+
+
+# --- the listing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _ListingShape:
+    """What decides the text of a listing statement; the values are its parameters."""
+
+    sort: Sort
+    after: bool
+    # A due-date cursor sitting on "no due date" compares with the sort key's stand-in, a literal.
+    after_undated: bool
+    completed: bool
+    priorities: bool
+    tags: bool
+    due_before: bool
+    due_after: bool
+    text: bool
+
+
+def listing(owner: UserId, query: TaskQuery) -> tuple[Prepared, dict[str, Any]]:
+    """The listing statement for this query's shape, and its parameters."""
+    wanted, after = query.filter, query.after
+    parameters: dict[str, Any] = {"owner": owner, "limit": query.limit}
+    if wanted.completed is not None:
+        parameters["completed"] = wanted.completed
+    if wanted.priorities is not None:
+        parameters["priorities"] = sorted(p.rank for p in wanted.priorities)
+    if wanted.tags is not None:
+        parameters["tags"] = sorted(wanted.tags)
+    if wanted.due_before is not None:
+        parameters["due_before"] = wanted.due_before
+    if wanted.due_after is not None:
+        parameters["due_after"] = wanted.due_after
+    if wanted.text is not None:
+        parameters["text"] = wanted.text
+    undated = after is not None and query.sort.field is SortField.DUE_AT and after.value is None
+    if after is not None:
+        parameters["after_id"] = after.id
+        if not undated:
+            parameters["boundary"] = after.value
+    shape = _ListingShape(
+        sort=query.sort,
+        after=after is not None,
+        after_undated=undated,
+        completed=wanted.completed is not None,
+        priorities=wanted.priorities is not None,
+        tags=wanted.tags is not None,
+        due_before=wanted.due_before is not None,
+        due_after=wanted.due_after is not None,
+        text=wanted.text is not None,
+    )
+    return _listing_statement(shape), parameters
+
+
+def _sort_key(sort: Sort) -> ColumnElement[Any]:
+    match sort.field:
+        case SortField.CREATED_AT:
+            return tasks.c.created_at
+        case SortField.UPDATED_AT:
+            return tasks.c.updated_at
+        case SortField.PRIORITY:
+            return tasks.c.priority
+        case SortField.TITLE:
+            return TITLE_SORT
+        case SortField.DUE_AT:
+            return DUE_AT_DESC if sort.descending else DUE_AT_ASC
+
+
+def _conditions(shape: _ListingShape) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        tasks.c.owner_id == bindparam("owner", type_=String),
+        tasks.c.deleted_at.is_(None),
+    ]
+    if shape.completed:
+        conditions.append(tasks.c.completed == bindparam("completed", type_=Boolean))
+    if shape.priorities:
+        conditions.append(tasks.c.priority == any_(bindparam("priorities", type_=ARRAY(Integer))))
+    if shape.tags:
+        conditions.append(tasks.c.tags.contains(bindparam("tags", type_=tasks.c.tags.type)))
+    if shape.due_before:
+        conditions.append(tasks.c.due_at < bindparam("due_before", type_=tasks.c.due_at.type))
+    if shape.due_after:
+        conditions.append(tasks.c.due_at >= bindparam("due_after", type_=tasks.c.due_at.type))
+    if shape.text:
+        query = func.websearch_to_tsquery(SEARCH_CONFIG, bindparam("text", type_=String))
+        conditions.append(tasks.c.search_vector.op("@@")(query))
+    return conditions
+
+
+# Shapes are few (sorts x cursor x filter combinations) and each statement is small: bounded.
+@functools.lru_cache(maxsize=1024)
+def _listing_statement(shape: _ListingShape) -> Prepared:
+    key = _sort_key(shape.sort)
+    statement: Select[Any] = select(*COLUMNS).where(*_conditions(shape))
+    if shape.after:
+        if shape.after_undated:
+            boundary: Any = literal_column(
+                "'-infinity'::timestamptz" if shape.sort.descending else "'infinity'::timestamptz"
+            )
+        else:
+            boundary = bindparam("boundary", type_=key.type)
+        position, start = (
+            tuple_(key, tasks.c.id),
+            tuple_(boundary, bindparam("after_id", type_=tasks.c.id.type)),
+        )
+        statement = statement.where(position < start if shape.sort.descending else position > start)
+    if shape.sort.descending:
+        statement = statement.order_by(key.desc(), tasks.c.id.desc())
+    else:
+        statement = statement.order_by(key.asc(), tasks.c.id.asc())
+    return Prepared.of(statement.limit(bindparam("limit", type_=Integer)))
