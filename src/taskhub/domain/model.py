@@ -51,11 +51,16 @@ class Priority(enum.StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Priority).index(self)
+        return _RANKS[self]
 
     @classmethod
     def from_rank(cls, rank: int) -> Priority:
-        return list(Priority)[rank]
+        return _BY_RANK[rank]
+
+
+# Every stored task's priority goes through these: looked up, not rebuilt from the enum each time.
+_BY_RANK: Final = tuple(Priority)
+_RANKS: Final = {priority: rank for rank, priority in enumerate(_BY_RANK)}
 
 
 def is_valid_user_id(value: str) -> bool:
@@ -248,7 +253,9 @@ def _check_tags(values: tuple[str, ...], errors: list[FieldError]) -> tuple[str,
 
 
 def _check_priority(value: object, errors: list[FieldError]) -> Priority:
-    if isinstance(value, str) and value in Priority.__members__.values():
+    if isinstance(value, Priority):
+        return value
+    if isinstance(value, str) and value in _RANKS:
         return Priority(value)
     errors.append(FieldError("priority", "must be one of " + ", ".join(p.value for p in Priority)))
     return Priority.NONE

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskhub.adapters.postgres.errors import storage_errors
 from taskhub.adapters.postgres.statements import (
     CHANGES,
+    DELETE,
+    DELETE_IF_VERSION,
     GET,
     GET_FOR_CHANGE,
-    NEXT_CHANGE,
+    INSERT,
     SERIALIZE_CHANGES,
     UPDATE,
     WATERMARK,
     listing,
     lock_name,
-    owned_live,
     to_change,
     to_task,
     values_of,
@@ -47,15 +48,14 @@ class SqlAlchemyTaskRepository:
 
     async def add(self, task: Task) -> None:
         await self._serialize_changes(task.owner_id)
-        statement = insert(tasks).values(
-            id=task.id,
-            owner_id=task.owner_id,
-            created_at=task.created_at,
-            change_seq=NEXT_CHANGE,
+        parameters = {
+            "task_id": task.id,
+            "owner": task.owner_id,
+            "created_at": task.created_at,
             **values_of(task),
-        )
+        }
         async with storage_errors():
-            await self._conn.execute(statement)
+            await self._conn.execute(INSERT, parameters)
 
     async def get(self, owner: UserId, task_id: TaskId) -> Task | None:
         async with storage_errors():
@@ -91,15 +91,12 @@ class SqlAlchemyTaskRepository:
         self, owner: UserId, task_id: TaskId, *, at: datetime, expected_version: int | None = None
     ) -> bool:
         await self._serialize_changes(owner)
-        statement = (
-            update(tasks)
-            .where(owned_live(owner, task_id))
-            .values(deleted_at=at, updated_at=at, version=tasks.c.version + 1, change_seq=NEXT_CHANGE)
-        )
+        parameters: dict[str, object] = {"task_id": task_id, "owner": owner, "at": at}
+        statement = DELETE
         if expected_version is not None:
-            statement = statement.where(tasks.c.version == expected_version)
+            statement, parameters["expected_version"] = DELETE_IF_VERSION, expected_version
         async with storage_errors():
-            result = await self._conn.execute(statement)
+            result = await self._conn.execute(statement, parameters)
         return result.rowcount == 1
 
     async def find(self, owner: UserId, query: TaskQuery) -> list[Task]:

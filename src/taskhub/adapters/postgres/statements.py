@@ -24,6 +24,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
+    insert,
     literal_column,
     select,
     tuple_,
@@ -119,6 +120,26 @@ UPDATE = (
     .where(BY_ID_AND_OWNER, tasks.c.version == bindparam("expected_version"))
     .values(change_seq=NEXT_CHANGE, **{name: bindparam(name) for name in WRITABLE})
 )
+INSERT = insert(tasks).values(
+    id=bindparam("task_id"),
+    owner_id=bindparam("owner"),
+    created_at=bindparam("created_at"),
+    change_seq=NEXT_CHANGE,
+    **{name: bindparam(name) for name in WRITABLE},
+)
+# A deletion leaves a tombstone for the change feed; `expected_version` when the client sent If-Match.
+_TOMBSTONE: dict[str, Any] = {
+    "deleted_at": bindparam("at"),
+    "updated_at": bindparam("at"),
+    "version": tasks.c.version + 1,
+    "change_seq": NEXT_CHANGE,
+}
+DELETE = update(tasks).where(BY_ID_AND_OWNER).values(**_TOMBSTONE)
+DELETE_IF_VERSION = (
+    update(tasks)
+    .where(BY_ID_AND_OWNER, tasks.c.version == bindparam("expected_version"))
+    .values(**_TOMBSTONE)
+)
 CHANGES = Prepared.of(
     select(*COLUMNS, tasks.c.change_seq, tasks.c.deleted_at)
     .where(tasks.c.owner_id == bindparam("owner"), tasks.c.change_seq > bindparam("after"))
@@ -130,10 +151,6 @@ WATERMARK = Prepared.of(select(sync_state.c.purged_through_seq).where(sync_state
 
 def lock_name(owner: UserId) -> str:
     return f"changes\x1f{owner}"
-
-
-def owned_live(owner: UserId, task_id: TaskId) -> Any:
-    return and_(tasks.c.id == task_id, tasks.c.owner_id == owner, tasks.c.deleted_at.is_(None))
 
 
 def values_of(task: Task) -> dict[str, Any]:
