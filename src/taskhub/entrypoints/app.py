@@ -83,8 +83,8 @@ def _outer_layers(app: Litestar, settings: Settings) -> ASGIApp:
     return handler  # type: ignore[no-any-return]
 
 
-def create_app(container: Container, *, open_pools_at_start: bool = False) -> Litestar:
-    """`open_pools_at_start`: connect the read pool during start-up rather than on the first
+def create_app(container: Container, *, open_read_pool_at_start: bool = False) -> Litestar:
+    """`open_read_pool_at_start`: connect the read pool during start-up rather than on the first
     requests; what a served worker wants, and a short-lived app (a test) does not."""
     settings: Settings = container.settings()
     background: set[asyncio.Task[None]] = set()
@@ -99,8 +99,8 @@ def create_app(container: Container, *, open_pools_at_start: bool = False) -> Li
             background.add(loop.create_task(jwks.refresh()))
         if settings.metrics_enabled:
             background.add(loop.create_task(observe_pool()))
-        if open_pools_at_start:
-            warming.append(loop.create_task(open_pools()))
+        if open_read_pool_at_start:
+            warming.append(loop.create_task(open_read_pool()))
         # Everything built so far lives as long as the process: keep it out of the collector's
         # way, so full collections stay short and do not stall requests (latency tails).
         gc.collect()
@@ -120,7 +120,7 @@ def create_app(container: Container, *, open_pools_at_start: bool = False) -> Li
         await container.read_pool().close()
         await container.health_engine().dispose()
 
-    async def open_pools() -> None:
+    async def open_read_pool() -> None:
         # The read pool serves most requests: open it now rather than on the first ones. In the
         # background: a database that is down or waking up must not delay start-up.
         try:
@@ -184,4 +184,4 @@ def create_app_from_env() -> Litestar:
     """Factory for the server's worker processes: settings come from their environment."""
     settings = Settings.from_env(os.environ)
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(Container(settings=settings), open_pools_at_start=True)
+    return create_app(Container(settings=settings), open_read_pool_at_start=True)
