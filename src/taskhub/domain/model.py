@@ -93,11 +93,16 @@ class TaskContent:
         priority = _check_priority(self.priority, errors)
         if errors:
             raise InvalidTask(errors)
-        # Frozen dataclass: normalised values are written once, here, before anyone sees them.
-        object.__setattr__(self, "title", title)
-        object.__setattr__(self, "due_at", due_at)
-        object.__setattr__(self, "tags", tags)
-        object.__setattr__(self, "priority", priority)
+        # Frozen dataclass: normalised values are written once, here, before anyone sees them
+        # (only those normalising changed: every stored task read back comes through here).
+        if title is not self.title:
+            object.__setattr__(self, "title", title)
+        if due_at is not self.due_at:
+            object.__setattr__(self, "due_at", due_at)
+        if tags is not self.tags:
+            object.__setattr__(self, "tags", tags)
+        if priority is not self.priority:
+            object.__setattr__(self, "priority", priority)
 
 
 class _Keep(enum.Enum):
@@ -241,6 +246,8 @@ def _iana_zones() -> set[str]:
 
 
 def _check_tags(values: tuple[str, ...], errors: list[FieldError]) -> tuple[str, ...]:
+    if not values:
+        return ()
     if len(values) > TAGS_MAX_COUNT:
         errors.append(FieldError("tags", f"must hold at most {TAGS_MAX_COUNT} tags"))
         return values
