@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Callable
+from typing import Any
 
+import asyncpg
 import pytest
+from sqlalchemy.dialects import postgresql
 
+from taskhub.adapters.postgres.statements import SERIALIZED_INSERT
 from taskhub.adapters.system import RandomIdGenerator, SystemClock
 from taskhub.application.tasks import TaskService
 from taskhub.domain.errors import TaskNotFound
 from taskhub.domain.model import Task, TaskContent, TaskId, TaskPatch, UserId
 from taskhub.ports.unit_of_work import UnitOfWork
+from tests.conftest import plain_dsn
 from tests.factories import make_task, user
 
 pytestmark = pytest.mark.postgres
@@ -168,3 +174,30 @@ async def test_an_edit_that_is_not_committed_is_not_stored(postgres_uow: Callabl
         )
     async with postgres_uow() as uow:
         assert await uow.tasks.get(owner, task.id) == task
+
+
+async def test_a_first_insert_draws_its_change_number_only_under_the_owners_lock(database_url: str) -> None:
+    # The lock rides on the INSERT: PostgreSQL must evaluate it (in the FROM subquery) before
+    # the row that calls nextval, or a change number could be drawn before the lock is held.
+    statement = SERIALIZED_INSERT.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[attr-defined]
+    connection = await asyncpg.connect(plain_dsn(database_url))
+    try:
+        document = await connection.fetchval(
+            f"EXPLAIN (VERBOSE, FORMAT JSON) {statement}",
+            *[None if name != "lock_name" else "changes\x1fowner" for name in statement.positiontup],
+        )
+    finally:
+        await connection.close()
+
+    def lineage(node: dict[str, Any], ancestors: list[str]) -> list[tuple[str, list[str]]]:
+        output = " ".join(node.get("Output", []))
+        found = [(output, ancestors)]
+        for child in node.get("Plans", []):
+            found += lineage(child, [*ancestors, output])
+        return found
+
+    nodes = lineage(json.loads(document)[0]["Plan"], [])
+    locking = [ancestors for output, ancestors in nodes if "pg_advisory_xact_lock" in output]
+    assert len(locking) == 1
+    assert any("nextval" in above for above in locking[0]), "nextval is not computed above the lock"
+    assert not any("nextval" in output for output, _ in nodes if "pg_advisory_xact_lock" in output)

@@ -21,6 +21,7 @@ from taskhub.adapters.postgres.statements import (
     GET_FOR_CHANGE,
     INSERT,
     SERIALIZE_CHANGES,
+    SERIALIZED_INSERT,
     UPDATE,
     WATERMARK,
     listing,
@@ -47,15 +48,18 @@ class SqlAlchemyTaskRepository:
         self._serialized.add(owner)
 
     async def add(self, task: Task) -> None:
-        await self._serialize_changes(task.owner_id)
         parameters = {
             "task_id": task.id,
             "owner": task.owner_id,
             "created_at": task.created_at,
             **values_of(task),
         }
+        statement = INSERT
+        if task.owner_id not in self._serialized:
+            statement, parameters["lock_name"] = SERIALIZED_INSERT, lock_name(task.owner_id)
         async with storage_errors():
-            await self._conn.execute(INSERT, parameters)
+            await self._conn.execute(statement, parameters)
+        self._serialized.add(task.owner_id)
 
     async def get(self, owner: UserId, task_id: TaskId) -> Task | None:
         async with storage_errors():
