@@ -69,7 +69,7 @@ async def test_with_every_connection_in_use_a_read_is_refused_within_the_acquire
         await pool.close()
 
 
-async def test_an_unreachable_database_is_storage_unavailable(database_url: str) -> None:
+async def test_an_unreachable_database_is_storage_unavailable() -> None:
     pool = ReadPool(
         "postgresql://nobody@127.0.0.1:1/none", PoolSettings(read_size=1, connect_timeout_seconds=1)
     )

@@ -31,12 +31,14 @@ def test_values_come_from_the_environment() -> None:
             "DATABASE_URL": "postgres://u:p@db.example.com/tasks",
             "BETTER_AUTH_SECRET": SECRET,
             "DB_POOL_SIZE": "20",
+            "DB_READ_POOL_SIZE": "7",
             "DB_POOL_TIMEOUT_SECONDS": "1.5",
         }
     )
     assert (settings.host, settings.port, settings.workers) == ("0.0.0.0", 9000, 4)  # noqa: S104
     assert settings.database_url == "postgres://u:p@db.example.com/tasks"
     assert (settings.pool.size, settings.pool.acquire_timeout_seconds) == (20, 1.5)
+    assert settings.pool.read_size == 7
 
 
 @pytest.mark.parametrize(

@@ -110,9 +110,12 @@ def create_app(container: Container, *, open_read_pool_at_start: bool = False) -
         for task in background:
             task.cancel()
         if warming:
-            # Not cancelled: a connection cut off halfway through its set-up can be lost to the pool
-            # (and, behind PgBouncer, keep a server connection). It ends within the connect timeout.
-            await asyncio.wait(warming, timeout=settings.pool.connect_timeout_seconds + 1)
+            # Let an opening in progress finish (within the connect timeout) so the pool below
+            # closes what it opened; one still stuck past that is cancelled, never left to open a
+            # pool after the close.
+            _, stuck = await asyncio.wait(warming, timeout=settings.pool.connect_timeout_seconds + 1)
+            for task in stuck:
+                task.cancel()
         jwks = container.jwks()
         if jwks is not None:
             await jwks.close()

@@ -78,16 +78,20 @@ class ReadPool:
             **self._connect,
         )
 
-    async def _opened(self) -> asyncpg.Pool:
+    async def _adopt(self, pool: asyncpg.Pool) -> asyncpg.Pool:
+        # Opening awaits: whoever finished first (a request, or `warm`) keeps theirs.
         if self._pool is None:
-            # min_size=0: nothing connects here, so opening cannot fail or block; connections are
-            # made on first use.
-            pool = await self._create(min_size=0)
-            if self._pool is None:
-                self._pool = pool
-            else:  # another request opened it while this one awaited
-                await pool.close()
+            self._pool = pool
+        else:
+            await pool.close()
         return self._pool
+
+    async def _opened(self) -> asyncpg.Pool:
+        if self._pool is not None:
+            return self._pool
+        # min_size=0: nothing connects here, so opening cannot fail or block; connections are
+        # made on first use.
+        return await self._adopt(await self._create(min_size=0))
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[ReadConnection]:
@@ -124,13 +128,8 @@ class ReadPool:
         """Opens every connection now rather than on the first requests after start-up. Unless a
         request opened the pool first (it then connects on demand); raises if the database cannot
         be reached (the pool is then opened on demand too)."""
-        if self._pool is not None:
-            return
-        pool = await self._create(min_size=self._settings.read_size)
         if self._pool is None:
-            self._pool = pool
-        else:
-            await pool.close()
+            await self._adopt(await self._create(min_size=self._settings.read_size))
 
     def status(self) -> PoolStatus:
         if self._pool is None:

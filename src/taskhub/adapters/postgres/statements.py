@@ -120,28 +120,27 @@ UPDATE = (
     .where(BY_ID_AND_OWNER, tasks.c.version == bindparam("expected_version"))
     .values(change_seq=NEXT_CHANGE, **{name: bindparam(name) for name in WRITABLE})
 )
-INSERT = insert(tasks).values(
-    id=bindparam("task_id"),
-    owner_id=bindparam("owner"),
-    created_at=bindparam("created_at"),
-    change_seq=NEXT_CHANGE,
-    **{name: bindparam(name) for name in WRITABLE},
-)
-# The first write of an owner in a transaction takes the change lock in the same statement: the
-# lock is in a subquery of the FROM clause, which PostgreSQL evaluates before the row it feeds
-# (a subquery calling a volatile function is never merged into the outer query), so the change
-# number is drawn under the lock. One round trip instead of two.
-_INSERTED = ("id", "owner_id", "created_at", "change_seq", *WRITABLE)
-SERIALIZED_INSERT = insert(tasks).from_select(
-    list(_INSERTED),
-    select(
+
+
+def _insert(*, serialized: bool) -> Any:
+    """INSERT ... SELECT of one task row. `serialized`: the first write of an owner in a
+    transaction takes the change lock in the same statement, in a FROM subquery that PostgreSQL
+    evaluates before the row it feeds (a subquery calling a volatile function is never merged into
+    the outer query), so the change number is drawn under the lock: one round trip, not two."""
+    row = select(
         bindparam("task_id", type_=tasks.c.id.type),
         bindparam("owner", type_=tasks.c.owner_id.type),
         bindparam("created_at", type_=tasks.c.created_at.type),
         NEXT_CHANGE,
         *(bindparam(name, type_=tasks.c[name].type) for name in WRITABLE),
-    ).select_from(select(CHANGE_LOCK.label("serialized")).subquery("serialized")),
-)
+    )
+    if serialized:
+        row = row.select_from(select(CHANGE_LOCK.label("serialized")).subquery("serialized"))
+    return insert(tasks).from_select(["id", "owner_id", "created_at", "change_seq", *WRITABLE], row)
+
+
+INSERT = _insert(serialized=False)
+SERIALIZED_INSERT = _insert(serialized=True)
 # A deletion leaves a tombstone for the change feed; `expected_version` when the client sent If-Match.
 _TOMBSTONE: dict[str, Any] = {
     "deleted_at": bindparam("at"),
