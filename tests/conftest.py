@@ -18,14 +18,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from taskhub.adapters.postgres.embedded import EmbeddedPostgres
-from taskhub.adapters.postgres.engine import PoolSettings, create_engine
+from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.adapters.postgres.migrations import upgrade
 from taskhub.adapters.postgres.read_pool import ReadPool
-from taskhub.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
+from taskhub.adapters.postgres.unit_of_work import PostgresUnitOfWork
+from taskhub.adapters.postgres.write_pool import WritePool
 from taskhub.ports.unit_of_work import UnitOfWork
 from tests.support.pgbouncer import pgbouncer
 
@@ -105,10 +105,10 @@ def pgbouncer_url(database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, PoolSettings(size=5, max_overflow=5))
-    yield engine
-    await engine.dispose()
+async def write_pool(database_url: str) -> AsyncIterator[WritePool]:
+    pool = WritePool(database_url, PoolSettings(size=5))
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture(scope="session")
@@ -119,17 +119,18 @@ async def read_pool(database_url: str) -> AsyncIterator[ReadPool]:
 
 
 @pytest.fixture
-async def clean_tables(engine: AsyncEngine) -> AsyncIterator[None]:
+async def clean_tables(write_pool: WritePool) -> AsyncIterator[None]:
     """Each PostgreSQL test starts and ends with empty tables."""
     yield
-    async with engine.begin() as connection:
-        await connection.exec_driver_sql("TRUNCATE tasks, idempotency_keys")
-        await connection.exec_driver_sql("UPDATE sync_state SET purged_through_seq = 0")
+    async with write_pool.acquire() as connection:
+        await connection.execute(
+            "TRUNCATE tasks, idempotency_keys; UPDATE sync_state SET purged_through_seq = 0"
+        )
 
 
 @pytest.fixture
-def postgres_uow(engine: AsyncEngine, read_pool: ReadPool, clean_tables: None) -> Callable[[], UnitOfWork]:
-    return lambda: SqlAlchemyUnitOfWork(engine, reads=read_pool)
+def postgres_uow(write_pool: WritePool, read_pool: ReadPool, clean_tables: None) -> Callable[[], UnitOfWork]:
+    return lambda: PostgresUnitOfWork(write_pool, read_pool)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy.dialects import postgresql
 
 from taskhub.adapters.postgres.statements import SERIALIZED_INSERT
 from taskhub.adapters.system import RandomIdGenerator, SystemClock
@@ -179,12 +178,11 @@ async def test_an_edit_that_is_not_committed_is_not_stored(postgres_uow: Callabl
 async def test_a_first_insert_draws_its_change_number_only_under_the_owners_lock(database_url: str) -> None:
     # The lock rides on the INSERT: PostgreSQL must evaluate it (in the FROM subquery) before
     # the row that calls nextval, or a change number could be drawn before the lock is held.
-    statement = SERIALIZED_INSERT.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[attr-defined]
     connection = await asyncpg.connect(plain_dsn(database_url))
     try:
         document = await connection.fetchval(
-            f"EXPLAIN (VERBOSE, FORMAT JSON) {statement}",
-            *[None if name != "lock_name" else "changes\x1fowner" for name in statement.positiontup],
+            f"EXPLAIN (VERBOSE, FORMAT JSON) {SERIALIZED_INSERT.sql}",
+            *[None if name != "lock_name" else "changes\x1fowner" for name in SERIALIZED_INSERT.names],
         )
     finally:
         await connection.close()

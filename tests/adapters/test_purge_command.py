@@ -7,11 +7,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taskhub.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
 from taskhub.entrypoints.cli import main
 from taskhub.ports.idempotency import StoredReply
+from taskhub.ports.unit_of_work import UnitOfWorkFactory
 from tests.factories import user
 
 pytestmark = pytest.mark.postgres
@@ -28,15 +27,14 @@ def keep_logging_as_it_was() -> Iterator[None]:
 
 
 async def test_purge_deletes_expired_keys_and_keeps_live_ones(
-    engine: AsyncEngine,
+    postgres_uow: UnitOfWorkFactory,
     database_url: str,
-    clean_tables: None,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     owner = user()
     now = datetime.now(UTC)
-    async with SqlAlchemyUnitOfWork(engine) as uow:
+    async with postgres_uow() as uow:
         for i in range(3):
             await uow.idempotency.save(
                 owner,
@@ -59,6 +57,6 @@ async def test_purge_deletes_expired_keys_and_keeps_live_ones(
     assert await asyncio.to_thread(main, ["purge"]) == 0
     assert "purged 3 expired idempotency keys" in capsys.readouterr().out
 
-    async with SqlAlchemyUnitOfWork(engine) as uow:
+    async with postgres_uow() as uow:
         assert await uow.idempotency.find(owner, "live") is not None
         assert await uow.idempotency.find(owner, "old-0") is None

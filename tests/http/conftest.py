@@ -49,7 +49,7 @@ def make_container(database_url: str, **overrides: object) -> Container:
     settings = Settings(
         database_url=database_url,
         auth_secret=SECRET,
-        pool=PoolSettings(size=5, max_overflow=0, acquire_timeout_seconds=2, read_size=5),
+        pool=PoolSettings(size=5, acquire_timeout_seconds=2, read_size=5),
         **overrides,  # type: ignore[arg-type]
     )
     return Container(settings=settings)

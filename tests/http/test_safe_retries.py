@@ -242,7 +242,7 @@ async def wide_client(database_url: str, clean_tables: None) -> AsyncIterator[Cl
         container.settings().__class__(
             database_url=database_url,
             auth_secret=container.settings().auth_secret,
-            pool=PoolSettings(size=20, max_overflow=5, acquire_timeout_seconds=10),
+            pool=PoolSettings(size=25, acquire_timeout_seconds=10),
         )
     )
     async with AsyncTestClient(app=create_app(container)) as client:
@@ -285,13 +285,16 @@ async def test_twenty_concurrent_creates_with_the_same_key_create_one_task(wide_
 async def test_a_retry_while_the_first_request_is_still_running_is_409(
     database_url: str, clean_tables: None
 ) -> None:
-    container = make_container(database_url)
-    async with AsyncTestClient(app=create_app(container)) as client:
-        # Another instance is in the middle of the first request: it holds the key's claim.
-        async with container.unit_of_work() as first_request:
-            assert await first_request.idempotency.claim(UserId(ALICE), "in-flight") is True
-            response = await post_once(client, "in-flight", {"title": "t"})
-            assert_problem(response, 409, "request-in-flight")
-            assert response.headers["retry-after"] == "1"
+    another_instance = make_container(database_url)
+    async with AsyncTestClient(app=create_app(make_container(database_url))) as client:
+        try:
+            # Another instance is in the middle of the first request: it holds the key's claim.
+            async with another_instance.unit_of_work() as first_request:
+                assert await first_request.idempotency.claim(UserId(ALICE), "in-flight") is True
+                response = await post_once(client, "in-flight", {"title": "t"})
+                assert_problem(response, 409, "request-in-flight")
+                assert response.headers["retry-after"] == "1"
+        finally:
+            await another_instance.write_pool().close()
         # The claim ended with that transaction: the retry now goes through.
         assert (await post_once(client, "in-flight", {"title": "t"})).status_code == 201

@@ -165,18 +165,22 @@ def test_the_logs_never_contain_secrets_tokens_passwords_or_task_text(migrated_d
     assert any(line.get("event") == "authentication failed" and line.get("reason") for line in lines)
 
 
-def test_a_served_worker_opens_its_read_pool_at_start_up(migrated_database: str) -> None:
-    env = service_environment(migrated_database, DB_READ_POOL_SIZE="3")
+def test_a_served_worker_opens_its_pools_at_start_up(migrated_database: str) -> None:
+    env = service_environment(migrated_database, DB_POOL_SIZE="2", DB_READ_POOL_SIZE="3")
+    wanted = {"writes": 2.0, "reads": 3.0}
     with running_service(env) as service:
-        idle = 0.0
+        idle: dict[str, float] = {}
         deadline = time.monotonic() + 10
         # No request yet: only start-up can have opened these connections.
-        while idle < 3 and time.monotonic() < deadline:
+        while idle != wanted and time.monotonic() < deadline:
             metrics = httpx.get(f"{service.base_url}/metrics").text
-            idle = sum(
-                float(line.rsplit(" ", 1)[1])
-                for line in metrics.splitlines()
-                if line.startswith('taskhub_db_pool_connections{pool="reads",state="idle"}')
-            )
+            idle = {
+                pool: sum(
+                    float(line.rsplit(" ", 1)[1])
+                    for line in metrics.splitlines()
+                    if line.startswith(f'taskhub_db_pool_connections{{pool="{pool}",state="idle"}}')
+                )
+                for pool in wanted
+            }
             time.sleep(0.2)
-    assert idle == 3
+    assert idle == wanted

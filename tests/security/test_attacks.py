@@ -14,7 +14,6 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from taskhub.entrypoints.container import Container
 from tests.http.conftest import Client, auth
@@ -291,19 +290,22 @@ async def test_a_cursor_pointing_into_another_users_tasks_reveals_nothing(
 async def test_missing_and_foreign_tasks_take_the_same_path_to_404(
     database_url: str, clean_tables: None
 ) -> None:
-    from litestar.testing import AsyncTestClient  # noqa: PLC0415
-
+    from taskhub.adapters.postgres.engine import PoolSettings  # noqa: PLC0415
     from taskhub.entrypoints.app import create_app  # noqa: PLC0415
-    from tests.http.conftest import make_container  # noqa: PLC0415
+    from taskhub.entrypoints.settings import Settings  # noqa: PLC0415
+    from tests.http.conftest import SECRET, in_this_loop  # noqa: PLC0415
 
-    container: Container = make_container(database_url)
-    statements: list[str] = []
-    event.listen(container.engine().sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    async with AsyncTestClient(app=create_app(container)) as client:
+    # One read connection, so every read's statements reach the logger put on it.
+    settings = Settings(database_url=database_url, auth_secret=SECRET, pool=PoolSettings(read_size=1))
+    container = Container(settings=settings)
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+    async with in_this_loop(create_app(container)) as client:
+        async with container.read_pool().acquire() as connection:
+            connection.add_query_logger(lambda logged: statements.append((logged.query, logged.args)))
         foreign = (await create(client, user=ALICE))["id"]
         missing = str(uuid.uuid4())
 
-        async def probe(task_id: str) -> tuple[list[str], float]:
+        async def probe(task_id: str) -> tuple[list[tuple[str, tuple[Any, ...]]], float]:
             statements.clear()
             started = time.perf_counter()
             response = await client.get(f"/api/tasks/{task_id}", headers=auth(BOB))
@@ -311,11 +313,17 @@ async def test_missing_and_foreign_tasks_take_the_same_path_to_404(
             assert response.status_code == 404
             return list(statements), elapsed
 
+        await probe(str(uuid.uuid4()))  # asyncpg looks up the statement's types on first use
         foreign_sql, _ = await probe(foreign)
         missing_sql, _ = await probe(missing)
-        assert foreign_sql == missing_sql  # the same statements: one SELECT filtered by id and owner
+        # The same statement, one SELECT filtered by id and owner, differing only in the id asked.
+        assert len(foreign_sql) == len(missing_sql) == 1
+        (foreign_query, foreign_args), (missing_query, missing_args) = foreign_sql[0], missing_sql[0]
+        assert foreign_query == missing_query
+        assert {str(a) for a in foreign_args} == {foreign, "bob"}
+        assert {str(a) for a in missing_args} == {missing, "bob"}
 
-        times = {"foreign": [], "missing": []}
+        times: dict[str, list[float]] = {"foreign": [], "missing": []}
         for _ in range(40):
             for kind, task_id in (("foreign", foreign), ("missing", missing)):
                 times[kind].append((await probe(task_id))[1])

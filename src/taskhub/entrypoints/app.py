@@ -17,7 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from taskhub.adapters.postgres.pool import pool_status
+from taskhub.adapters.postgres.driver_pool import DriverPool
 from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.http.auth import BearerAuthenticationMiddleware
 from taskhub.entrypoints.http.body import StrictJsonRequest
@@ -83,10 +83,11 @@ def _outer_layers(app: Litestar, settings: Settings) -> ASGIApp:
     return handler  # type: ignore[no-any-return]
 
 
-def create_app(container: Container, *, open_read_pool_at_start: bool = False) -> Litestar:
-    """`open_read_pool_at_start`: connect the read pool during start-up rather than on the first
+def create_app(container: Container, *, open_pools_at_start: bool = False) -> Litestar:
+    """`open_pools_at_start`: connect the database pools during start-up rather than on the first
     requests; what a served worker wants, and a short-lived app (a test) does not."""
     settings: Settings = container.settings()
+    pools: tuple[DriverPool, ...] = (container.write_pool(), container.read_pool())
     background: set[asyncio.Task[None]] = set()
     warming: list[asyncio.Task[None]] = []
 
@@ -99,8 +100,8 @@ def create_app(container: Container, *, open_read_pool_at_start: bool = False) -
             background.add(loop.create_task(jwks.refresh()))
         if settings.metrics_enabled:
             background.add(loop.create_task(observe_pool()))
-        if open_read_pool_at_start:
-            warming.append(loop.create_task(open_read_pool()))
+        if open_pools_at_start:
+            warming.extend(loop.create_task(open_pool(pool)) for pool in pools)
         # Everything built so far lives as long as the process: keep it out of the collector's
         # way, so full collections stay short and do not stall requests (latency tails).
         gc.collect()
@@ -119,22 +120,22 @@ def create_app(container: Container, *, open_read_pool_at_start: bool = False) -
         jwks = container.jwks()
         if jwks is not None:
             await jwks.close()
-        await container.engine().dispose()
-        await container.read_pool().close()
+        for pool in pools:
+            await pool.close()
         await container.health_engine().dispose()
 
-    async def open_read_pool() -> None:
-        # The read pool serves most requests: open it now rather than on the first ones. In the
-        # background: a database that is down or waking up must not delay start-up.
+    async def open_pool(pool: DriverPool) -> None:
+        # Open every connection now rather than on the first requests. In the background: a
+        # database that is down or waking up must not delay start-up.
         try:
-            await container.read_pool().warm()
+            await pool.warm()
         except Exception:
-            _log.warning("opening the read pool at start-up failed", exc_info=True)
+            _log.warning("opening a database pool at start-up failed", exc_info=True)
 
     async def observe_pool() -> None:
         # Sampled, not per request: a gauge read once a second costs nothing on the hot path.
         while True:
-            record_pool("writes", pool_status(container.engine()))
+            record_pool("writes", container.write_pool().status())
             record_pool("reads", container.read_pool().status())
             await asyncio.sleep(POOL_SAMPLE_SECONDS)
 
@@ -187,4 +188,4 @@ def create_app_from_env() -> Litestar:
     """Factory for the server's worker processes: settings come from their environment."""
     settings = Settings.from_env(os.environ)
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(Container(settings=settings), open_read_pool_at_start=True)
+    return create_app(Container(settings=settings), open_pools_at_start=True)

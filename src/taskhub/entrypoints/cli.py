@@ -169,7 +169,7 @@ def _purge(_: argparse.Namespace) -> int:
             try:
                 return await container.maintenance().purge()
             finally:
-                await container.engine().dispose()
+                await container.write_pool().close()
                 await container.read_pool().close()
 
         try:

@@ -6,11 +6,12 @@ from dependency_injector import containers, providers
 
 from taskhub.adapters.jose_tokens import JoseTokenVerifier
 from taskhub.adapters.jwks import JwksCache
-from taskhub.adapters.postgres.engine import PoolSettings, create_engine, per_transaction_statement_timeout
+from taskhub.adapters.postgres.engine import PoolSettings, create_engine
 from taskhub.adapters.postgres.migrations import head_revision
 from taskhub.adapters.postgres.read_pool import ReadPool
 from taskhub.adapters.postgres.readiness import PostgresReadiness
-from taskhub.adapters.postgres.unit_of_work import SqlAlchemyUnitOfWork
+from taskhub.adapters.postgres.unit_of_work import PostgresUnitOfWork
+from taskhub.adapters.postgres.write_pool import WritePool
 from taskhub.adapters.system import RandomIdGenerator, SystemClock
 from taskhub.application.maintenance import MaintenanceService
 from taskhub.application.retry import RetryPolicy
@@ -19,7 +20,7 @@ from taskhub.entrypoints.http.rate_limit import RateLimits
 from taskhub.entrypoints.settings import Settings
 
 HEALTH_POOL = PoolSettings(
-    size=1, max_overflow=0, acquire_timeout_seconds=1, connect_timeout_seconds=2, statement_timeout_ms=2000
+    size=1, acquire_timeout_seconds=1, connect_timeout_seconds=2, statement_timeout_ms=2000
 )
 
 
@@ -39,8 +40,8 @@ class Container(containers.DeclarativeContainer):
 
     settings = providers.Dependency(instance_of=Settings)
 
-    engine = providers.Singleton(
-        create_engine,
+    write_pool = providers.Singleton(
+        WritePool,
         database_url=settings.provided.database_url,
         pool=settings.provided.pool,
         pooler=settings.provided.database_pooler,
@@ -53,18 +54,7 @@ class Container(containers.DeclarativeContainer):
     )
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIdGenerator)
-    unit_of_work = providers.Factory(
-        SqlAlchemyUnitOfWork,
-        engine=engine,
-        reads=read_pool,
-        # Computed once: it parses the URL.
-        statement_timeout_ms=providers.Singleton(
-            per_transaction_statement_timeout,
-            database_url=settings.provided.database_url,
-            pool=settings.provided.pool,
-            pooler=settings.provided.database_pooler,
-        ),
-    )
+    unit_of_work = providers.Factory(PostgresUnitOfWork, writes=write_pool, reads=read_pool)
 
     task_service = providers.Singleton(
         TaskService,

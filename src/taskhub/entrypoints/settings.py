@@ -130,7 +130,6 @@ class Settings:
         defaults = PoolSettings()
         pool = PoolSettings(
             size=reader.integer("DB_POOL_SIZE", defaults.size, minimum=1),
-            max_overflow=reader.integer("DB_POOL_MAX_OVERFLOW", defaults.max_overflow, minimum=0),
             acquire_timeout_seconds=reader.number(
                 "DB_POOL_TIMEOUT_SECONDS", defaults.acquire_timeout_seconds, minimum=0.1
             ),
@@ -141,7 +140,6 @@ class Settings:
             statement_timeout_ms=reader.integer(
                 "DB_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms, minimum=0
             ),
-            pre_ping=reader.boolean("DB_POOL_PRE_PING", defaults.pre_ping),
             read_size=reader.integer("DB_READ_POOL_SIZE", defaults.read_size, minimum=1),
         )
         return cls(

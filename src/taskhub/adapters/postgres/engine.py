@@ -22,19 +22,17 @@ class PoolSettings:
     """Defaults suit Neon: a modest pool per worker, connections recycled before Neon's idle
     timeout drops them, a short wait for a free connection so overload becomes a quick 503."""
 
+    # The pool of writing units of work (write_pool.py). It never opens connections past its size:
+    # closing such extras as soon as they come back was one new connection per request under a
+    # steady load just above the size (a TLS handshake on Neon), and tails of hundreds of ms.
     size: int = 10
-    # Connections past `size` are closed as soon as they are returned: under a steady load just
-    # above the pool size that is one new connection per request (a TLS handshake on Neon) and
-    # latency tails of hundreds of milliseconds (bench/README.md). Off by default; size the pool.
-    max_overflow: int = 0
     acquire_timeout_seconds: float = 5.0
     recycle_seconds: int = 300
     connect_timeout_seconds: float = 5.0
     statement_timeout_ms: int = 10_000
-    # Off by default: it costs a round trip on every checkout, and a connection the server dropped
-    # fails its first statement with a transient error that the use case retries anyway.
-    pre_ping: bool = False
-    # The asyncpg pool of read-only units of work (read_pool.py), besides the pool above.
+    # The pool of read-only units of work (read_pool.py). Neither pool pings a connection before
+    # lending it: that is a round trip per request, and a connection the server dropped fails its
+    # first statement with a transient error that the use case retries on a fresh one anyway.
     read_size: int = 10
 
 
@@ -50,7 +48,7 @@ def driver_arguments(target: ConnectionTarget, pool: PoolSettings) -> dict[str, 
     server_settings = {"application_name": "taskhub", **target.server_settings}
     if target.behind_pgbouncer:
         # PgBouncer refuses unknown startup parameters (statement_timeout is set per transaction
-        # instead, see unit_of_work.py) and cannot keep prepared statements across transactions.
+        # instead, see driver_pool.py) and cannot keep prepared statements across transactions.
         server_settings = {"application_name": server_settings["application_name"]}
         arguments["statement_cache_size"] = 0
     elif pool.statement_timeout_ms:
@@ -83,19 +81,9 @@ def create_engine(
         engine = create_async_engine(
             target.url,
             pool_size=pool.size,
-            max_overflow=pool.max_overflow,
+            max_overflow=0,
             pool_timeout=pool.acquire_timeout_seconds,
             pool_recycle=pool.recycle_seconds,
-            pool_pre_ping=pool.pre_ping,
             connect_args=arguments,
         )
     return engine
-
-
-def per_transaction_statement_timeout(
-    database_url: str, pool: PoolSettings, pooler: str = PoolerMode.AUTO
-) -> int | None:
-    """Behind PgBouncer the statement timeout is set in each transaction (None: not needed)."""
-    if not pool.statement_timeout_ms or not parse_database_url(database_url, pooler).behind_pgbouncer:
-        return None
-    return pool.statement_timeout_ms

@@ -17,7 +17,6 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taskhub.adapters.postgres.pool import WAITING
 from taskhub.ports.repositories import StorageUnavailable
 
 # What "the database is not there right now" looks like from asyncpg and SQLAlchemy's pool.
@@ -53,13 +52,10 @@ async def connect(engine: AsyncEngine) -> AsyncConnection:
     Whatever stops us from connecting (down, refused, bad credentials, unknown database), the
     request cannot be served now; the cause goes to the log, never to the client.
     """
-    WAITING[id(engine)] += 1
     try:
         return await engine.connect()
     except (DBAPIError, *UNAVAILABLE) as exc:
         raise StorageUnavailable("The database cannot be reached.", retryable=is_transient(exc)) from exc
-    finally:
-        WAITING[id(engine)] -= 1
 
 
 @asynccontextmanager

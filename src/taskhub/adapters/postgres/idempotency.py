@@ -9,46 +9,76 @@ next retry finds the record and replays it.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, text, tuple_
+import msgspec
+from sqlalchemy import Integer, bindparam, delete, func, literal_column, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from taskhub.adapters.postgres.driver_pool import PooledConnection
 from taskhub.adapters.postgres.errors import storage_errors
+from taskhub.adapters.postgres.statements import Prepared, affected_rows
 from taskhub.adapters.postgres.tables import idempotency_keys
 from taskhub.domain.model import UserId
 from taskhub.ports.idempotency import IdempotencyRecord, StoredReply
 
 # Neither part can contain it: user ids and keys are free of control characters.
 _SEPARATOR = "\x1f"
-_CLAIM = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:name, 0))")
+_KEY = (idempotency_keys.c.owner_id == bindparam("owner"), idempotency_keys.c.key == bindparam("key"))
+_CLAIM = Prepared.of(
+    select(func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("name"), literal_column("0"))))
+)
+_FIND = Prepared.of(
+    select(
+        idempotency_keys.c.fingerprint,
+        idempotency_keys.c.status,
+        idempotency_keys.c.headers,
+        idempotency_keys.c.body,
+        idempotency_keys.c.expires_at,
+    ).where(*_KEY)
+)
+_STORED = ("fingerprint", "status", "headers", "body", "created_at", "expires_at")
+# The claim is held, so a conflicting row can only be an expired record: replace it.
+_SAVE = Prepared.of(
+    insert(idempotency_keys)
+    .values(owner_id=bindparam("owner"), key=bindparam("key"), **{name: bindparam(name) for name in _STORED})
+    .on_conflict_do_update(
+        index_elements=["owner_id", "key"], set_={name: bindparam(name) for name in _STORED}
+    )
+)
+_EXPIRED = (
+    select(idempotency_keys.c.owner_id, idempotency_keys.c.key)
+    .where(idempotency_keys.c.expires_at <= bindparam("now", type_=idempotency_keys.c.expires_at.type))
+    .limit(bindparam("batch_size", type_=Integer))
+    # Several purgers at once each take different rows instead of queueing on the same ones.
+    .with_for_update(skip_locked=True)
+)
+_PURGE = Prepared.of(
+    delete(idempotency_keys).where(tuple_(idempotency_keys.c.owner_id, idempotency_keys.c.key).in_(_EXPIRED))
+)
+_HEADERS = msgspec.json.Decoder(dict[str, str])
 
 
-class SqlAlchemyIdempotencyStore:
-    def __init__(self, connection: AsyncConnection) -> None:
+class AsyncpgIdempotencyStore:
+    def __init__(self, connection: PooledConnection) -> None:
         self._conn = connection
 
-    async def claim(self, owner: UserId, key: str) -> bool:
+    async def _fetchrow(self, statement: Prepared, parameters: dict[str, Any]) -> Any:
         async with storage_errors():
-            claimed = await self._conn.scalar(
-                _CLAIM, {"name": f"idempotency{_SEPARATOR}{owner}{_SEPARATOR}{key}"}
-            )
-        return bool(claimed)
+            return await self._conn.fetchrow(statement.sql, *statement.arguments(parameters))
+
+    async def claim(self, owner: UserId, key: str) -> bool:
+        row = await self._fetchrow(_CLAIM, {"name": f"idempotency{_SEPARATOR}{owner}{_SEPARATOR}{key}"})
+        return bool(row[0])
 
     async def find(self, owner: UserId, key: str) -> IdempotencyRecord | None:
-        statement = select(
-            idempotency_keys.c.fingerprint,
-            idempotency_keys.c.status,
-            idempotency_keys.c.headers,
-            idempotency_keys.c.body,
-            idempotency_keys.c.expires_at,
-        ).where(idempotency_keys.c.owner_id == owner, idempotency_keys.c.key == key)
-        async with storage_errors():
-            row = (await self._conn.execute(statement)).first()
+        row = await self._fetchrow(_FIND, {"owner": owner, "key": key})
         if row is None:
             return None
-        reply = StoredReply(status=row.status, body=bytes(row.body), headers=dict(row.headers))
-        return IdempotencyRecord(fingerprint=row.fingerprint, reply=reply, expires_at=row.expires_at)
+        reply = StoredReply(
+            status=row["status"], body=bytes(row["body"]), headers=_HEADERS.decode(row["headers"])
+        )
+        return IdempotencyRecord(fingerprint=row["fingerprint"], reply=reply, expires_at=row["expires_at"])
 
     async def save(
         self,
@@ -60,34 +90,23 @@ class SqlAlchemyIdempotencyStore:
         created_at: datetime,
         expires_at: datetime,
     ) -> None:
-        values = {
+        parameters = {
+            "owner": owner,
+            "key": key,
             "fingerprint": fingerprint,
             "status": reply.status,
-            "headers": reply.headers,
+            # asyncpg takes and gives JSON as text.
+            "headers": msgspec.json.encode(reply.headers).decode(),
             "body": reply.body,
             "created_at": created_at,
             "expires_at": expires_at,
         }
-        # The claim is held, so a conflicting row can only be an expired record: replace it.
-        statement = (
-            insert(idempotency_keys)
-            .values(owner_id=owner, key=key, **values)
-            .on_conflict_do_update(index_elements=["owner_id", "key"], set_=values)
-        )
         async with storage_errors():
-            await self._conn.execute(statement)
+            await self._conn.execute(_SAVE.sql, *_SAVE.arguments(parameters))
 
     async def purge_expired(self, now: datetime, *, batch_size: int = 1000) -> int:
-        expired = (
-            select(idempotency_keys.c.owner_id, idempotency_keys.c.key)
-            .where(idempotency_keys.c.expires_at <= now)
-            .limit(batch_size)
-            # Several purgers at once each take different rows instead of queueing on the same ones.
-            .with_for_update(skip_locked=True)
-        )
-        statement = delete(idempotency_keys).where(
-            tuple_(idempotency_keys.c.owner_id, idempotency_keys.c.key).in_(expired)
-        )
         async with storage_errors():
-            result = await self._conn.execute(statement)
-        return result.rowcount
+            status = await self._conn.execute(
+                _PURGE.sql, *_PURGE.arguments({"now": now, "batch_size": batch_size})
+            )
+        return affected_rows(status)

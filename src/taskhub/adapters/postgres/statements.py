@@ -1,10 +1,10 @@
 """The SQL the PostgreSQL adapters send, built once, and rows mapped back to tasks.
 
-Each statement is a SQLAlchemy Core construct whose values are all bind parameters, so it can be
-run two ways: through SQLAlchemy inside a transaction (repository.py), and as SQL compiled once to
-asyncpg's dialect on a bare connection for reads (reader.py). The listing has one statement per
-*shape* (sort, cursor or not, which filters), compiled on first use and cached; the values of a
-request only fill its parameters. The ownership filter is part of every statement.
+Each statement is a SQLAlchemy Core construct whose values are all bind parameters, compiled once
+to asyncpg's dialect (`Prepared`) and run on a bare asyncpg connection (repository.py); asyncpg
+prepares it on the server once per connection. The listing has one statement per *shape* (sort,
+cursor or not, which filters), compiled on first use and cached; the values of a request only fill
+its parameters. The ownership filter is part of every statement about one user's tasks.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Boolean,
     ColumnElement,
     Integer,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    delete,
     func,
     insert,
     literal_column,
@@ -52,7 +54,6 @@ _DIALECT: Final = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
 # in the order of their numbers, and a client that has read the feed up to N can never see a
 # change numbered below N appear later (docs/sync.md).
 CHANGE_LOCK = func.pg_advisory_xact_lock(func.hashtextextended(bindparam("lock_name"), literal_column("0")))
-SERIALIZE_CHANGES = select(CHANGE_LOCK)
 NEXT_CHANGE = task_change_seq.next_value()
 
 COLUMNS = (
@@ -112,17 +113,18 @@ class Prepared:
         return [parameters[name] if name in parameters else self.constants[name] for name in self.names]
 
 
+SERIALIZE_CHANGES = Prepared.of(select(CHANGE_LOCK))
 GET = Prepared.of(select(*COLUMNS).where(BY_ID_AND_OWNER))
-GET_FOR_CHANGE = select(CHANGE_LOCK.label("serialized"), *COLUMNS).where(BY_ID_AND_OWNER)
+GET_FOR_CHANGE = Prepared.of(select(CHANGE_LOCK.label("serialized"), *COLUMNS).where(BY_ID_AND_OWNER))
 # The write of an edit: the version check is part of the statement (If-Match, optimistic retries).
-UPDATE = (
+UPDATE = Prepared.of(
     update(tasks)
     .where(BY_ID_AND_OWNER, tasks.c.version == bindparam("expected_version"))
     .values(change_seq=NEXT_CHANGE, **{name: bindparam(name) for name in WRITABLE})
 )
 
 
-def _insert(*, serialized: bool) -> Any:
+def _insert(*, serialized: bool) -> Prepared:
     """INSERT ... SELECT of one task row. `serialized`: the first write of an owner in a
     transaction takes the change lock in the same statement, in a FROM subquery that PostgreSQL
     evaluates before the row it feeds (a subquery calling a volatile function is never merged into
@@ -136,7 +138,9 @@ def _insert(*, serialized: bool) -> Any:
     )
     if serialized:
         row = row.select_from(select(CHANGE_LOCK.label("serialized")).subquery("serialized"))
-    return insert(tasks).from_select(["id", "owner_id", "created_at", "change_seq", *WRITABLE], row)
+    return Prepared.of(
+        insert(tasks).from_select(["id", "owner_id", "created_at", "change_seq", *WRITABLE], row)
+    )
 
 
 INSERT = _insert(serialized=False)
@@ -148,8 +152,8 @@ _TOMBSTONE: dict[str, Any] = {
     "version": tasks.c.version + 1,
     "change_seq": NEXT_CHANGE,
 }
-DELETE = update(tasks).where(BY_ID_AND_OWNER).values(**_TOMBSTONE)
-DELETE_IF_VERSION = (
+DELETE = Prepared.of(update(tasks).where(BY_ID_AND_OWNER).values(**_TOMBSTONE))
+DELETE_IF_VERSION = Prepared.of(
     update(tasks)
     .where(BY_ID_AND_OWNER, tasks.c.version == bindparam("expected_version"))
     .values(**_TOMBSTONE)
@@ -161,6 +165,31 @@ CHANGES = Prepared.of(
     .limit(bindparam("limit", type_=Integer))
 )
 WATERMARK = Prepared.of(select(sync_state.c.purged_through_seq).where(sync_state.c.id == 1))
+# Maintenance, across owners: the oldest tombstones, then the watermark past the numbers they held.
+_DOOMED = (
+    select(tasks.c.id)
+    .where(tasks.c.deleted_at < bindparam("deleted_before", type_=tasks.c.deleted_at.type))
+    .limit(bindparam("batch_size", type_=Integer))
+    # Purgers on several instances take different rows instead of queueing on the same ones.
+    .with_for_update(skip_locked=True)
+)
+PURGE_TOMBSTONES = Prepared.of(
+    delete(tasks).where(tasks.c.id.in_(_DOOMED.scalar_subquery())).returning(tasks.c.change_seq)
+)
+RAISE_WATERMARK = Prepared.of(
+    update(sync_state)
+    .where(sync_state.c.id == 1)
+    .values(
+        purged_through_seq=func.greatest(
+            sync_state.c.purged_through_seq, bindparam("purged_through", type_=BigInteger)
+        )
+    )
+)
+
+
+def affected_rows(status: str) -> int:
+    """The row count of a command tag such as `UPDATE 1` (what asyncpg's `execute` returns)."""
+    return int(status.rpartition(" ")[2])
 
 
 def lock_name(owner: UserId) -> str:
