@@ -60,7 +60,9 @@ request = function()
   else -- mixed: 80% reads, 20% writes
     if n % 5 == 0 then
       headers["Content-Type"] = "application/json"
-      return wrk.format("PATCH", "/api/tasks/" .. item.task, headers, '{"priority": "high"}')
+      -- A title no earlier request set: every write changes the task (an unchanged one is not
+      -- written at all).
+      return wrk.format("PATCH", "/api/tasks/" .. item.task, headers, '{"title": "mixed ' .. n .. '"}')
     elseif n % 5 == 1 then
       return wrk.format("GET", "/api/tasks?limit=50", headers)
     end
