@@ -6,19 +6,26 @@ import asyncio
 import json
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 
-from taskhub.adapters.postgres.statements import SERIALIZED_INSERT
+from taskhub.adapters.postgres.statements import (
+    SERIALIZED_DELETE,
+    SERIALIZED_DELETE_IF_VERSION,
+    SERIALIZED_INSERT,
+    SERIALIZED_UPDATE,
+    Prepared,
+)
 from taskhub.adapters.system import RandomIdGenerator, SystemClock
 from taskhub.application.tasks import TaskService
 from taskhub.domain.errors import TaskNotFound
 from taskhub.domain.model import Task, TaskContent, TaskId, TaskPatch, UserId
 from taskhub.ports.unit_of_work import UnitOfWork
 from tests.conftest import plain_dsn
-from tests.factories import make_task, user
+from tests.factories import make_task, task_id, user
 
 pytestmark = pytest.mark.postgres
 
@@ -46,6 +53,20 @@ async def test_a_write_waits_for_the_owners_uncommitted_write_so_numbers_commit_
     async with postgres_uow() as uow:
         changes = await uow.tasks.changes(owner, after=0, limit=10)
     assert [c.task_id for c in changes] == [first.id, second.id]
+
+
+async def test_twenty_concurrent_edits_of_one_task_all_land_one_after_another(
+    postgres_uow: Callable[[], UnitOfWork],
+) -> None:
+    # Edits are optimistic; those that keep losing the race take the owner's lock with their read.
+    service = TaskService(postgres_uow, SystemClock(), RandomIdGenerator())
+    owner = user()
+    task = await service.create(owner, TaskContent(title="start"))
+    edits = await asyncio.gather(
+        *(service.patch(owner, task.id, TaskPatch(title=f"writer {i}")) for i in range(20))
+    )
+    assert sorted(edit.version for edit in edits) == list(range(2, 22))
+    assert await service.get(owner, task.id) == max(edits, key=lambda edit: edit.version)
 
 
 async def test_other_users_writes_are_not_held_up(postgres_uow: Callable[[], UnitOfWork]) -> None:
@@ -175,14 +196,26 @@ async def test_an_edit_that_is_not_committed_is_not_stored(postgres_uow: Callabl
         assert await uow.tasks.get(owner, task.id) == task
 
 
-async def test_a_first_insert_draws_its_change_number_only_under_the_owners_lock(database_url: str) -> None:
-    # The lock rides on the INSERT: PostgreSQL must evaluate it (in the FROM subquery) before
+@pytest.mark.parametrize(
+    "statement",
+    [SERIALIZED_INSERT, SERIALIZED_UPDATE, SERIALIZED_DELETE, SERIALIZED_DELETE_IF_VERSION],
+    ids=["insert", "update", "delete", "delete-if-version"],
+)
+async def test_a_write_taking_the_lock_draws_its_change_number_only_under_it(
+    database_url: str, statement: Prepared
+) -> None:
+    # The lock rides on the write: PostgreSQL must evaluate it (in the FROM subquery) before
     # the row that calls nextval, or a change number could be drawn before the lock is held.
     connection = await asyncpg.connect(plain_dsn(database_url))
     try:
         document = await connection.fetchval(
-            f"EXPLAIN (VERBOSE, FORMAT JSON) {SERIALIZED_INSERT.sql}",
-            *[None if name != "lock_name" else "changes\x1fowner" for name in SERIALIZED_INSERT.names],
+            f"EXPLAIN (VERBOSE, FORMAT JSON) {statement.sql}",
+            # Values where a NULL would let the planner see that no row can match.
+            *[
+                {"lock_name": "changes\x1fowner", "owner": "owner", "expected_version": 1}.get(name)
+                or {"task_id": task_id(), "at": datetime.now(UTC)}.get(name)
+                for name in statement.names
+            ],
         )
     finally:
         await connection.close()

@@ -221,6 +221,10 @@ class InMemoryUnitOfWork:
     def reading(self) -> Self:
         return self
 
+    def optimistic(self) -> Self:
+        # One lock around the whole unit of work already makes it atomic.
+        return self
+
     async def commit(self) -> None:
         store, state = self._store, self._state
         store.tasks, store.deleted_at, store.sequence = state.tasks, state.deleted_at, state.sequence

@@ -34,8 +34,11 @@ PAGE_SIZE_MAX: Final = 100
 PAGE_SIZE_DEFAULT: Final = 50
 DEFAULT_IDEMPOTENCY_TTL: Final = timedelta(hours=24)
 
-# Writes are optimistic: read, change, write if the version is unchanged. A concurrent writer
-# makes the write miss; re-reading a few times settles any real contention.
+# Edits are optimistic: read, change, write if the version is unchanged, without a transaction
+# (adapters may then save round trips). A concurrent writer makes the write miss and the edit reads
+# again; after `_OPTIMISTIC_ATTEMPTS` misses (a busy task) it runs in a transaction whose read takes
+# the owner's write lock, where only an adapter without that lock can still make it miss.
+_OPTIMISTIC_ATTEMPTS: Final = 2
 _WRITE_ATTEMPTS: Final = 5
 
 
@@ -137,7 +140,7 @@ class TaskService:
     @logged("create")
     @retried
     async def create(self, owner: UserId, content: TaskContent) -> Task:
-        async with self._uow() as uow:
+        async with self._uow().optimistic() as uow:
             task = await self._create_in(uow, owner, content)
             await uow.commit()
         return task
@@ -184,7 +187,7 @@ class TaskService:
         condition: VersionCondition | None = None,
     ) -> IdempotentOutcome:
         return await self._once(
-            owner, request, lambda uow: self._revise_in(uow, owner, task_id, self._completed, condition)
+            owner, request, lambda uow: self._revised_in(uow, owner, task_id, self._completed, condition)
         )
 
     @logged("reopen")
@@ -202,18 +205,27 @@ class TaskService:
         condition: VersionCondition | None = None,
     ) -> IdempotentOutcome:
         return await self._once(
-            owner, request, lambda uow: self._revise_in(uow, owner, task_id, self._reopened, condition)
+            owner, request, lambda uow: self._revised_in(uow, owner, task_id, self._reopened, condition)
         )
 
     @logged("delete")
     @retried
     async def delete(self, owner: UserId, task_id: TaskId, condition: VersionCondition | None = None) -> None:
-        async with self._uow() as uow:
-            if condition is None:
+        if condition is None:
+            async with self._uow().optimistic() as uow:
+                # One statement: it deletes the live task, or finds none.
                 if not await uow.tasks.delete(owner, task_id, at=self._clock.now()):
                     raise TaskNotFound()
-            else:
-                await self._delete_if(uow, owner, task_id, condition)
+                await uow.commit()
+            return
+        async with self._uow().optimistic() as uow:
+            deleted = await self._delete_if(uow, owner, task_id, condition, attempts=_OPTIMISTIC_ATTEMPTS)
+            await uow.commit()
+        if deleted:
+            return
+        async with self._uow() as uow:
+            if not await self._delete_if(uow, owner, task_id, condition, attempts=_WRITE_ATTEMPTS):
+                raise EditConflict()
             await uow.commit()
 
     # --- the pieces the use cases share ---------------------------------------------------------
@@ -236,9 +248,29 @@ class TaskService:
         change: Callable[[Task], Task],
         condition: VersionCondition | None,
     ) -> Task:
-        async with self._uow() as uow:
-            task = await self._revise_in(uow, owner, task_id, change, condition)
+        async with self._uow().optimistic() as uow:
+            task = await self._revise_in(
+                uow, owner, task_id, change, condition, attempts=_OPTIMISTIC_ATTEMPTS
+            )
             await uow.commit()
+        if task is not None:
+            return task
+        async with self._uow() as uow:
+            task = await self._revised_in(uow, owner, task_id, change, condition)
+            await uow.commit()
+        return task
+
+    async def _revised_in(
+        self,
+        uow: UnitOfWork,
+        owner: UserId,
+        task_id: TaskId,
+        change: Callable[[Task], Task],
+        condition: VersionCondition | None,
+    ) -> Task:
+        task = await self._revise_in(uow, owner, task_id, change, condition, attempts=_WRITE_ATTEMPTS)
+        if task is None:
+            raise EditConflict()
         return task
 
     async def _revise_in(
@@ -248,8 +280,11 @@ class TaskService:
         task_id: TaskId,
         change: Callable[[Task], Task],
         condition: VersionCondition | None,
-    ) -> Task:
-        for _ in range(_WRITE_ATTEMPTS):
+        *,
+        attempts: int,
+    ) -> Task | None:
+        """The revised task; None when a concurrent writer got in first on every attempt."""
+        for _ in range(attempts):
             current = await _existing(uow.tasks, owner, task_id, for_change=True)
             if condition is not None and not condition.allows(current.version):
                 raise PreconditionFailed(current.version)
@@ -260,18 +295,19 @@ class TaskService:
             # it match no row, and the next round re-reads (and re-checks If-Match).
             if await uow.tasks.update(owner, revised, expected_version=current.version):
                 return revised
-        raise EditConflict()
+        return None
 
     async def _delete_if(
-        self, uow: UnitOfWork, owner: UserId, task_id: TaskId, condition: VersionCondition
-    ) -> None:
-        for _ in range(_WRITE_ATTEMPTS):
+        self, uow: UnitOfWork, owner: UserId, task_id: TaskId, condition: VersionCondition, *, attempts: int
+    ) -> bool:
+        """False when a concurrent writer got in first on every attempt."""
+        for _ in range(attempts):
             current = await _existing(uow.tasks, owner, task_id, for_change=True)
             if not condition.allows(current.version):
                 raise PreconditionFailed(current.version)
             if await uow.tasks.delete(owner, task_id, at=self._clock.now(), expected_version=current.version):
-                return
-        raise EditConflict()
+                return True
+        return False
 
     async def _once(
         self,

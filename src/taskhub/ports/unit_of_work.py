@@ -32,5 +32,13 @@ class UnitOfWork(Protocol):
         the transaction (one statement, or reads that tolerate separate snapshots)."""
         ...
 
+    def optimistic(self) -> Self:
+        """Declare, before entering, that this unit of work writes once at most, and that its
+        write itself checks what it relies on (the version it read, or nothing): adapters may
+        then skip the transaction and let that write commit as it runs. The use case still calls
+        `commit()`; nothing that can fail may come between the write and the commit, and it
+        uses no `idempotency` store (a stored reply must commit with the write it records)."""
+        ...
+
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,6 +1,7 @@
 """The task repository on PostgreSQL: the statements of statements.py, compiled once, on a bare
 asyncpg connection. In a writing unit of work the connection is in the unit of work's transaction
-(write_pool.py); reader.py is the same repository for read-only ones, refusing to write.
+(write_pool.py), or, for an optimistic one, in none: every statement then commits as it completes.
+reader.py is the same repository for read-only units of work, refusing to write.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from taskhub.adapters.postgres.statements import (
     INSERT,
     PURGE_TOMBSTONES,
     RAISE_WATERMARK,
-    SERIALIZE_CHANGES,
+    SERIALIZED_DELETE,
+    SERIALIZED_DELETE_IF_VERSION,
     SERIALIZED_INSERT,
+    SERIALIZED_UPDATE,
     UPDATE,
     WATERMARK,
     Prepared,
@@ -36,21 +39,28 @@ from taskhub.ports.repositories import Change, TaskQuery
 
 
 class AsyncpgTaskRepository:
-    def __init__(self, connection: PooledConnection) -> None:
+    """`in_transaction=False`: the connection is in autocommit (an optimistic unit of work). A
+    write is then committed, or not, by its own statement: when it fails, whether it took effect
+    is unknown, so the failure is not retryable."""
+
+    def __init__(self, connection: PooledConnection, *, in_transaction: bool = True) -> None:
         self._conn = connection
+        self._in_transaction = in_transaction
         # Owners whose change lock this transaction holds (statements.py, CHANGE_LOCK).
         self._serialized: set[UserId] = set()
 
-    async def _execute(self, statement: Prepared, parameters: dict[str, Any]) -> int:
-        async with storage_errors():
+    async def _write(
+        self, owner: UserId, statement: Prepared, serialized: Prepared, parameters: dict[str, Any]
+    ) -> int:
+        """Runs the `serialized` form, which takes the owner's change lock, unless this
+        transaction holds that lock already."""
+        if owner not in self._serialized:
+            statement, parameters["lock_name"] = serialized, lock_name(owner)
+        async with storage_errors(committing=not self._in_transaction):
             status = await self._conn.execute(statement.sql, *statement.arguments(parameters))
+        if self._in_transaction:
+            self._serialized.add(owner)
         return affected_rows(status)
-
-    async def _serialize_changes(self, owner: UserId) -> None:
-        if owner in self._serialized:
-            return
-        await self._execute(SERIALIZE_CHANGES, {"lock_name": lock_name(owner)})
-        self._serialized.add(owner)
 
     async def add(self, task: Task) -> None:
         parameters = {
@@ -59,11 +69,7 @@ class AsyncpgTaskRepository:
             "created_at": task.created_at,
             **values_of(task),
         }
-        statement = INSERT
-        if task.owner_id not in self._serialized:
-            statement, parameters["lock_name"] = SERIALIZED_INSERT, lock_name(task.owner_id)
-        await self._execute(statement, parameters)
-        self._serialized.add(task.owner_id)
+        await self._write(task.owner_id, INSERT, SERIALIZED_INSERT, parameters)
 
     async def get(self, owner: UserId, task_id: TaskId) -> Task | None:
         async with storage_errors():
@@ -71,7 +77,8 @@ class AsyncpgTaskRepository:
         return None if row is None else to_task(row)
 
     async def get_for_change(self, owner: UserId, task_id: TaskId) -> Task | None:
-        if owner in self._serialized:
+        if owner in self._serialized or not self._in_transaction:
+            # Outside a transaction a lock would end with the read: the write takes it instead.
             return await self.get(owner, task_id)
         # The owner's change lock rides on the read (one round trip); it is taken only when the
         # task exists, which is the only case where a write follows.
@@ -84,24 +91,22 @@ class AsyncpgTaskRepository:
         return to_task(row)
 
     async def update(self, owner: UserId, task: Task, *, expected_version: int) -> bool:
-        await self._serialize_changes(owner)
         parameters = {
             "task_id": task.id,
             "owner": owner,
             "expected_version": expected_version,
             **values_of(task),
         }
-        return await self._execute(UPDATE, parameters) == 1
+        return await self._write(owner, UPDATE, SERIALIZED_UPDATE, parameters) == 1
 
     async def delete(
         self, owner: UserId, task_id: TaskId, *, at: datetime, expected_version: int | None = None
     ) -> bool:
-        await self._serialize_changes(owner)
         parameters: dict[str, Any] = {"task_id": task_id, "owner": owner, "at": at}
-        statement = DELETE
-        if expected_version is not None:
-            statement, parameters["expected_version"] = DELETE_IF_VERSION, expected_version
-        return await self._execute(statement, parameters) == 1
+        if expected_version is None:
+            return await self._write(owner, DELETE, SERIALIZED_DELETE, parameters) == 1
+        parameters["expected_version"] = expected_version
+        return await self._write(owner, DELETE_IF_VERSION, SERIALIZED_DELETE_IF_VERSION, parameters) == 1
 
     async def find(self, owner: UserId, query: TaskQuery) -> list[Task]:
         statement, parameters = listing(owner, query)
@@ -121,7 +126,10 @@ class AsyncpgTaskRepository:
             purged = await self._conn.fetch(PURGE_TOMBSTONES.sql, *PURGE_TOMBSTONES.arguments(parameters))
         if purged:
             highest = max(row["change_seq"] for row in purged)
-            await self._execute(RAISE_WATERMARK, {"purged_through": highest})
+            async with storage_errors():
+                await self._conn.execute(
+                    RAISE_WATERMARK.sql, *RAISE_WATERMARK.arguments({"purged_through": highest})
+                )
         return len(purged)
 
     async def sync_watermark(self) -> int:

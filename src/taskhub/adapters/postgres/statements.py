@@ -113,22 +113,46 @@ class Prepared:
         return [parameters[name] if name in parameters else self.constants[name] for name in self.names]
 
 
-SERIALIZE_CHANGES = Prepared.of(select(CHANGE_LOCK))
+# The owner's change lock as a FROM item of the write itself: PostgreSQL evaluates a subquery that
+# calls a volatile function on its own (it is never merged into the outer query) before the row it
+# feeds, so the change number is drawn under the lock, in one round trip (a test EXPLAINs each
+# such write). The first write of an owner in a transaction, and every write made outside one,
+# takes the `SERIALIZED_` form; later ones in the same transaction already hold the lock.
+_LOCKED = select(CHANGE_LOCK.label("serialized")).subquery("serialized")
+
 GET = Prepared.of(select(*COLUMNS).where(BY_ID_AND_OWNER))
 GET_FOR_CHANGE = Prepared.of(select(CHANGE_LOCK.label("serialized"), *COLUMNS).where(BY_ID_AND_OWNER))
-# The write of an edit: the version check is part of the statement (If-Match, optimistic retries).
-UPDATE = Prepared.of(
-    update(tasks)
-    .where(BY_ID_AND_OWNER, tasks.c.version == bindparam("expected_version"))
-    .values(change_seq=NEXT_CHANGE, **{name: bindparam(name) for name in WRITABLE})
-)
+
+
+def _edit(values: dict[str, Any], *, if_version: bool, serialized: bool) -> Prepared:
+    """An UPDATE of one live task that draws a change number. It matches no row when the task is
+    gone or, `if_version`, when the stored version is not `expected_version` (If-Match, and the
+    optimistic writes: a writer that got in between makes it miss)."""
+    statement = update(tasks).where(BY_ID_AND_OWNER).values(change_seq=NEXT_CHANGE, **values)
+    if if_version:
+        statement = statement.where(tasks.c.version == bindparam("expected_version"))
+    if serialized:
+        statement = statement.where(_LOCKED.c.serialized.is_not(None))
+    return Prepared.of(statement)
+
+
+_CONTENT: dict[str, Any] = {name: bindparam(name) for name in WRITABLE}
+# A deletion leaves a tombstone for the change feed.
+_TOMBSTONE: dict[str, Any] = {
+    "deleted_at": bindparam("at"),
+    "updated_at": bindparam("at"),
+    "version": tasks.c.version + 1,
+}
+UPDATE = _edit(_CONTENT, if_version=True, serialized=False)
+SERIALIZED_UPDATE = _edit(_CONTENT, if_version=True, serialized=True)
+DELETE = _edit(_TOMBSTONE, if_version=False, serialized=False)
+SERIALIZED_DELETE = _edit(_TOMBSTONE, if_version=False, serialized=True)
+DELETE_IF_VERSION = _edit(_TOMBSTONE, if_version=True, serialized=False)
+SERIALIZED_DELETE_IF_VERSION = _edit(_TOMBSTONE, if_version=True, serialized=True)
 
 
 def _insert(*, serialized: bool) -> Prepared:
-    """INSERT ... SELECT of one task row. `serialized`: the first write of an owner in a
-    transaction takes the change lock in the same statement, in a FROM subquery that PostgreSQL
-    evaluates before the row it feeds (a subquery calling a volatile function is never merged into
-    the outer query), so the change number is drawn under the lock: one round trip, not two."""
+    """INSERT ... SELECT of one task row, drawing its change number."""
     row = select(
         bindparam("task_id", type_=tasks.c.id.type),
         bindparam("owner", type_=tasks.c.owner_id.type),
@@ -137,7 +161,7 @@ def _insert(*, serialized: bool) -> Prepared:
         *(bindparam(name, type_=tasks.c[name].type) for name in WRITABLE),
     )
     if serialized:
-        row = row.select_from(select(CHANGE_LOCK.label("serialized")).subquery("serialized"))
+        row = row.select_from(_LOCKED)
     return Prepared.of(
         insert(tasks).from_select(["id", "owner_id", "created_at", "change_seq", *WRITABLE], row)
     )
@@ -145,19 +169,6 @@ def _insert(*, serialized: bool) -> Prepared:
 
 INSERT = _insert(serialized=False)
 SERIALIZED_INSERT = _insert(serialized=True)
-# A deletion leaves a tombstone for the change feed; `expected_version` when the client sent If-Match.
-_TOMBSTONE: dict[str, Any] = {
-    "deleted_at": bindparam("at"),
-    "updated_at": bindparam("at"),
-    "version": tasks.c.version + 1,
-    "change_seq": NEXT_CHANGE,
-}
-DELETE = Prepared.of(update(tasks).where(BY_ID_AND_OWNER).values(**_TOMBSTONE))
-DELETE_IF_VERSION = Prepared.of(
-    update(tasks)
-    .where(BY_ID_AND_OWNER, tasks.c.version == bindparam("expected_version"))
-    .values(**_TOMBSTONE)
-)
 CHANGES = Prepared.of(
     select(*COLUMNS, tasks.c.change_seq, tasks.c.deleted_at)
     .where(tasks.c.owner_id == bindparam("owner"), tasks.c.change_seq > bindparam("after"))
