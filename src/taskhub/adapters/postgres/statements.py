@@ -121,7 +121,7 @@ class Prepared:
 _LOCKED = select(CHANGE_LOCK.label("serialized")).subquery("serialized")
 
 GET = Prepared.of(select(*COLUMNS).where(BY_ID_AND_OWNER))
-GET_FOR_CHANGE = Prepared.of(select(CHANGE_LOCK.label("serialized"), *COLUMNS).where(BY_ID_AND_OWNER))
+GET_FOR_CHANGE = Prepared.of(select(*COLUMNS, CHANGE_LOCK.label("serialized")).where(BY_ID_AND_OWNER))
 
 
 def _edit(values: dict[str, Any], *, if_version: bool, serialized: bool) -> Prepared:
@@ -223,26 +223,48 @@ def values_of(task: Task) -> dict[str, Any]:
     }
 
 
+_ROW: Final = (
+    "id",
+    "owner_id",
+    "title",
+    "description",
+    "completed",
+    "completed_at",
+    "priority",
+    "due_at",
+    "time_zone",
+    "tags",
+    "created_at",
+    "updated_at",
+    "version",
+)
+if tuple(column.name for column in COLUMNS) != _ROW:
+    raise RuntimeError("to_task reads the columns in the order of COLUMNS")
+_WIDTH: Final = len(_ROW)
+_from_rank = Priority.from_rank
+
+
 def to_task(row: Any) -> Task:
-    """From a mapping of column values (an asyncpg Record, or a SQLAlchemy row's `_mapping`)."""
-    content = TaskContent(
-        title=row["title"],
-        description=row["description"],
-        completed=row["completed"],
-        priority=Priority.from_rank(row["priority"]),
-        due_at=row["due_at"],
-        time_zone=row["time_zone"],
-        tags=tuple(row["tags"]),
-    )
-    return Task(
-        id=TaskId(row["id"]),
-        owner_id=UserId(row["owner_id"]),
-        content=content,
-        completed_at=row["completed_at"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-    )
+    """From a row whose first columns are COLUMNS. By position, and positional arguments: a list
+    of 50 maps 50 rows, and looking each column up by name cost a third of the mapping."""
+    # TaskId and UserId are types only: the row already holds a UUID and a string.
+    (
+        task_id,
+        owner_id,
+        title,
+        description,
+        completed,
+        completed_at,
+        priority,
+        due_at,
+        time_zone,
+        tags,
+        created_at,
+        updated_at,
+        version,
+    ) = row[:_WIDTH]
+    content = TaskContent(title, description, completed, _from_rank(priority), due_at, time_zone, tuple(tags))
+    return Task(task_id, owner_id, content, completed_at, created_at, updated_at, version)
 
 
 def to_change(row: Any) -> Change:
