@@ -14,6 +14,7 @@ from taskhub.domain.model import (
     TAGS_MAX_COUNT,
     TITLE_MAX_LENGTH,
     Priority,
+    Task,
     TaskContent,
     TaskPatch,
 )
@@ -200,3 +201,52 @@ def test_ownership_is_by_user_id() -> None:
     task = make_task(owner)
     assert task.is_owned_by(owner)
     assert not task.is_owned_by(user())
+
+
+# --- tasks read back from storage ---------------------------------------------------------------
+
+
+def test_restored_content_equals_the_content_it_was_stored_from() -> None:
+    stored = TaskContent(
+        title="Pay rent",
+        description="by transfer",
+        completed=True,
+        priority=Priority.HIGH,
+        due_at=T0,
+        time_zone="Europe/Paris",
+        tags=("home", "money"),
+    )
+    restored = TaskContent.restore(
+        stored.title,
+        stored.description,
+        stored.completed,
+        stored.priority,
+        stored.due_at,
+        stored.time_zone,
+        stored.tags,
+    )
+    assert restored == stored
+
+
+def test_restoring_does_not_rerun_the_rules_so_a_stricter_rule_cannot_hide_stored_tasks() -> None:
+    # As if the title limit had been lowered after this title was stored.
+    title = "x" * (TITLE_MAX_LENGTH + 1)
+    with pytest.raises(InvalidTask):
+        TaskContent(title=title)
+    assert TaskContent.restore(title, "", False, Priority.NONE, None, None, ()).title == title
+
+
+def test_a_restored_task_equals_the_task_it_was_stored_from() -> None:
+    task = make_task(user(), "Call mum", priority=Priority.LOW).complete(LATER)
+    restored = Task.restore(
+        task.id,
+        task.owner_id,
+        task.content,
+        task.completed_at,
+        task.created_at,
+        task.updated_at,
+        task.version,
+    )
+    assert restored == task
+    with pytest.raises(AttributeError):
+        restored.version = 7  # type: ignore[misc]  # still frozen

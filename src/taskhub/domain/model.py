@@ -39,6 +39,9 @@ DESCRIPTION_PATTERN: Final = f"^[^{_CONTROLS_BUT_WHITESPACE}]*$"
 
 _FORBIDDEN_IN_LINE = re.compile(f"[{_CONTROLS}]")
 _FORBIDDEN_IN_TEXT = re.compile(f"[{_CONTROLS_BUT_WHITESPACE}]")
+# Restoring a stored task writes its frozen fields directly (`restore`).
+_new = object.__new__
+_set = object.__setattr__
 
 
 class Priority(enum.StrEnum):
@@ -104,6 +107,31 @@ class TaskContent:
         if priority is not self.priority:
             object.__setattr__(self, "priority", priority)
 
+    @classmethod
+    def restore(
+        cls,
+        title: str,
+        description: str,
+        completed: bool,
+        priority: Priority,
+        due_at: datetime | None,
+        time_zone: str | None,
+        tags: tuple[str, ...],
+    ) -> TaskContent:
+        """Content read back from storage, where it could only arrive through the constructor:
+        the rules are not run again. A rule made stricter later must not make stored tasks
+        unreadable (the migration that tightens it brings old rows in line), and a page of 50
+        tasks would otherwise re-check every one of them on every read."""
+        content = _new(cls)
+        _set(content, "title", title)
+        _set(content, "description", description)
+        _set(content, "completed", completed)
+        _set(content, "priority", priority)
+        _set(content, "due_at", due_at)
+        _set(content, "time_zone", time_zone)
+        _set(content, "tags", tags)
+        return content
+
 
 class _Keep(enum.Enum):
     """Marks a field a patch leaves as it is (distinct from None, which clears)."""
@@ -153,6 +181,29 @@ class Task:
             updated_at=now,
             version=1,
         )
+
+    @classmethod
+    def restore(
+        cls,
+        task_id: TaskId,
+        owner_id: UserId,
+        content: TaskContent,
+        completed_at: datetime | None,
+        created_at: datetime,
+        updated_at: datetime,
+        version: int,
+    ) -> Task:
+        """A task read back from storage (see `TaskContent.restore`); the same object the
+        constructor would build, without the frozen dataclass's slower way there."""
+        task = _new(cls)
+        _set(task, "id", task_id)
+        _set(task, "owner_id", owner_id)
+        _set(task, "content", content)
+        _set(task, "completed_at", completed_at)
+        _set(task, "created_at", created_at)
+        _set(task, "updated_at", updated_at)
+        _set(task, "version", version)
+        return task
 
     def is_owned_by(self, user: UserId) -> bool:
         return self.owner_id == user

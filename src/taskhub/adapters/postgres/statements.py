@@ -245,8 +245,9 @@ _from_rank = Priority.from_rank
 
 
 def to_task(row: Any) -> Task:
-    """From a row whose first columns are COLUMNS. By position, and positional arguments: a list
-    of 50 maps 50 rows, and looking each column up by name cost a third of the mapping."""
+    """From a row whose first columns are COLUMNS: by position (a list of 50 maps 50 rows, and
+    looking each column up by name cost a third of the mapping), restored without re-running the
+    content rules the row passed on its way in (TaskContent.restore)."""
     # TaskId and UserId are types only: the row already holds a UUID and a string.
     (
         task_id,
@@ -263,8 +264,10 @@ def to_task(row: Any) -> Task:
         updated_at,
         version,
     ) = row[:_WIDTH]
-    content = TaskContent(title, description, completed, _from_rank(priority), due_at, time_zone, tuple(tags))
-    return Task(task_id, owner_id, content, completed_at, created_at, updated_at, version)
+    content = TaskContent.restore(
+        title, description, completed, _from_rank(priority), due_at, time_zone, tuple(tags)
+    )
+    return Task.restore(task_id, owner_id, content, completed_at, created_at, updated_at, version)
 
 
 def to_change(row: Any) -> Change:
