@@ -3,6 +3,7 @@ optimistic unit of work that runs without one."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -12,6 +13,7 @@ from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.adapters.postgres.read_pool import ReadPool
 from taskhub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from taskhub.adapters.postgres.write_pool import WritePool
+from taskhub.ports.repositories import StorageUnavailable
 from tests.conftest import plain_dsn
 from tests.factories import make_task, user
 
@@ -82,3 +84,42 @@ async def test_behind_pgbouncer_an_optimistic_write_still_takes_a_transaction(
         assert await stored_titles(database_url) == []
         await uow.commit()
     assert await stored_titles(database_url) == ["in a transaction"]
+
+
+@pytest.mark.parametrize(("optimistic", "retryable"), [(False, True), (True, False)])
+async def test_a_write_cut_off_mid_statement_is_retryable_only_inside_a_transaction(
+    database_url: str, clean_tables: None, optimistic: bool, retryable: bool
+) -> None:
+    # In a transaction nothing was committed, so the use case may run again; an optimistic write
+    # commits by itself, so whether it took effect is unknown and it must not run twice.
+    owner = user()
+    pool = WritePool(database_url, PoolSettings(size=1))
+    holder = await asyncpg.connect(plain_dsn(database_url))
+    try:
+        await holder.execute("BEGIN")
+        await holder.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"changes\x1f{owner}")
+
+        async def write() -> None:
+            unit_of_work = PostgresUnitOfWork(pool, ReadPool(database_url, PoolSettings()))
+            async with unit_of_work.optimistic() if optimistic else unit_of_work as uow:
+                await uow.tasks.add(make_task(owner))  # waits for the owner's change lock
+                await uow.commit()
+
+        writing = asyncio.create_task(write())
+        blocked = None
+        for _ in range(100):
+            await holder.execute("SELECT pg_stat_clear_snapshot()")  # the view is per transaction
+            blocked = await holder.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if blocked:
+                break
+            await asyncio.sleep(0.05)
+        assert blocked, "the write never waited for the lock"
+        await holder.execute("SELECT pg_terminate_backend($1)", blocked)
+        with pytest.raises(StorageUnavailable) as failure:
+            await writing
+        assert failure.value.retryable is retryable
+    finally:
+        await holder.close()
+        await pool.close()

@@ -56,6 +56,29 @@ async def quietly(step: Awaitable[Any], what: str) -> None:
         _log.warning("%s failed", what, exc_info=True)
 
 
+async def end_transaction(connection: PooledConnection) -> None:
+    """Rolls back the transaction a unit of work left open (none is open after COMMIT). When the
+    rollback fails or is cancelled, the connection's state is unknown: it is closed rather than
+    lent again, which ends the transaction too, and the pool replaces it."""
+    try:
+        open_transaction = connection.is_in_transaction()
+    except asyncpg.InterfaceError:
+        # Closed under a statement (the server went away): asyncpg has already let go of it,
+        # and the transaction went with it.
+        return
+    if not open_transaction:
+        return
+    try:
+        await connection.execute("ROLLBACK")
+    except Exception:
+        # Whatever ended the unit of work is the error worth reporting, not this one.
+        _log.warning("rolling back failed; the connection is closed instead", exc_info=True)
+        connection.terminate()
+    except BaseException:
+        connection.terminate()
+        raise
+
+
 class DriverPool:
     """`size` connections at most, opened on demand (or all at once by `warm`)."""
 

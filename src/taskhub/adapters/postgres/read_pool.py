@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from taskhub.adapters.postgres.driver_pool import DriverPool, PooledConnection, quietly
+from taskhub.adapters.postgres.driver_pool import DriverPool, PooledConnection, end_transaction
 from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.adapters.postgres.errors import storage_errors
 from taskhub.adapters.postgres.url import PoolerMode
@@ -37,4 +37,4 @@ class ReadPool(DriverPool):
             try:
                 yield connection
             finally:
-                await quietly(connection.execute("ROLLBACK"), "ending a read-only transaction")
+                await end_transaction(connection)

@@ -3,16 +3,13 @@ transaction that the unit of work commits, and that is rolled back otherwise."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from taskhub.adapters.postgres.driver_pool import DriverPool, PooledConnection
+from taskhub.adapters.postgres.driver_pool import DriverPool, PooledConnection, end_transaction
 from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.adapters.postgres.errors import storage_errors
 from taskhub.adapters.postgres.url import PoolerMode
-
-_log = logging.getLogger(__name__)
 
 
 class WritePool(DriverPool):
@@ -34,19 +31,4 @@ class WritePool(DriverPool):
             try:
                 yield connection
             finally:
-                if connection.is_in_transaction():
-                    await _roll_back(connection)
-
-
-async def _roll_back(connection: PooledConnection) -> None:
-    # When the rollback fails or is cancelled, the connection's state is unknown: it must not
-    # serve another request. Closed, it takes the transaction with it, and the pool replaces it.
-    try:
-        await connection.execute("ROLLBACK")
-    except Exception:
-        # Whatever ended the unit of work is the error worth reporting, not this one.
-        _log.warning("rolling back failed; the connection is closed instead", exc_info=True)
-        connection.terminate()
-    except BaseException:
-        connection.terminate()
-        raise
+                await end_transaction(connection)
