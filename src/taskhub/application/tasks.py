@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final
+from typing import Final, TypeVar
 
 from taskhub.application.cursors import decode_cursor, decode_sync_token, encode_cursor, encode_sync_token
 from taskhub.application.operation_log import logged
@@ -33,6 +33,7 @@ PAGE_SIZE_MIN: Final = 1
 PAGE_SIZE_MAX: Final = 100
 PAGE_SIZE_DEFAULT: Final = 50
 DEFAULT_IDEMPOTENCY_TTL: Final = timedelta(hours=24)
+R = TypeVar("R")
 
 # Edits are optimistic: read, change, write if the version is unchanged, without a transaction
 # (adapters may then save round trips). A concurrent writer makes the write miss and the edit reads
@@ -218,15 +219,9 @@ class TaskService:
                     raise TaskNotFound()
                 await uow.commit()
             return
-        async with self._uow().optimistic() as uow:
-            deleted = await self._delete_if(uow, owner, task_id, condition, attempts=_OPTIMISTIC_ATTEMPTS)
-            await uow.commit()
-        if deleted:
-            return
-        async with self._uow() as uow:
-            if not await self._delete_if(uow, owner, task_id, condition, attempts=_WRITE_ATTEMPTS):
-                raise EditConflict()
-            await uow.commit()
+        await self._optimistically(
+            lambda uow, attempts: self._delete_if(uow, owner, task_id, condition, attempts=attempts)
+        )
 
     # --- the pieces the use cases share ---------------------------------------------------------
 
@@ -248,17 +243,24 @@ class TaskService:
         change: Callable[[Task], Task],
         condition: VersionCondition | None,
     ) -> Task:
+        return await self._optimistically(
+            lambda uow, attempts: self._revise_in(uow, owner, task_id, change, condition, attempts=attempts)
+        )
+
+    async def _optimistically(self, write: Callable[[UnitOfWork, int], Awaitable[R | None]]) -> R:
+        """Runs `write` (given a number of attempts; None when every one lost the race) in an
+        optimistic unit of work, then, if it kept losing, in a transaction."""
         async with self._uow().optimistic() as uow:
-            task = await self._revise_in(
-                uow, owner, task_id, change, condition, attempts=_OPTIMISTIC_ATTEMPTS
-            )
+            written = await write(uow, _OPTIMISTIC_ATTEMPTS)
             await uow.commit()
-        if task is not None:
-            return task
+        if written is not None:
+            return written
         async with self._uow() as uow:
-            task = await self._revised_in(uow, owner, task_id, change, condition)
+            written = await write(uow, _WRITE_ATTEMPTS)
+            if written is None:
+                raise EditConflict()
             await uow.commit()
-        return task
+        return written
 
     async def _revised_in(
         self,
@@ -299,15 +301,15 @@ class TaskService:
 
     async def _delete_if(
         self, uow: UnitOfWork, owner: UserId, task_id: TaskId, condition: VersionCondition, *, attempts: int
-    ) -> bool:
-        """False when a concurrent writer got in first on every attempt."""
+    ) -> TaskId | None:
+        """The id of the deleted task; None when a concurrent writer got in first every time."""
         for _ in range(attempts):
             current = await _existing(uow.tasks, owner, task_id, for_change=True)
             if not condition.allows(current.version):
                 raise PreconditionFailed(current.version)
             if await uow.tasks.delete(owner, task_id, at=self._clock.now(), expected_version=current.version):
-                return True
-        return False
+                return task_id
+        return None
 
     async def _once(
         self,

@@ -3,7 +3,7 @@
 Each request is one to four short statements. Through SQLAlchemy's pool, its connection wrapper
 and its execution machinery, the overhead around a statement cost about a tenth of a get-one
 request's CPU and a fifth of a write's (bench/README.md); asyncpg's pool hands out the bare
-connection. Reads and writes each have a pool of their own (read_pool.py, unit_of_work.py), so a
+connection. Reads and writes each have a pool of their own (read_pool.py, write_pool.py), so a
 flood of one cannot starve the other of connections.
 
 The statement timeout: directly connected, it is set when the connection starts. Behind

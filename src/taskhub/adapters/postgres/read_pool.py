@@ -15,15 +15,13 @@ from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.adapters.postgres.errors import storage_errors
 from taskhub.adapters.postgres.url import PoolerMode
 
-ReadConnection = PooledConnection
-
 
 class ReadPool(DriverPool):
     def __init__(self, database_url: str, pool: PoolSettings, pooler: str = PoolerMode.AUTO) -> None:
         super().__init__(database_url, pool, pooler, size=pool.read_size)
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[ReadConnection]:
+    async def connection(self) -> AsyncIterator[PooledConnection]:
         """A connection for one read-only unit of work, or StorageUnavailable."""
         async with self.acquire() as connection:
             if not self.per_transaction_timeout_ms:
