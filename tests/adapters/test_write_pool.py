@@ -88,7 +88,7 @@ async def test_behind_pgbouncer_an_optimistic_write_still_takes_a_transaction(
 
 @pytest.mark.parametrize(("optimistic", "retryable"), [(False, True), (True, False)])
 async def test_a_write_cut_off_mid_statement_is_retryable_only_inside_a_transaction(
-    database_url: str, clean_tables: None, optimistic: bool, retryable: bool
+    database_url: str, read_pool: ReadPool, clean_tables: None, optimistic: bool, retryable: bool
 ) -> None:
     # In a transaction nothing was committed, so the use case may run again; an optimistic write
     # commits by itself, so whether it took effect is unknown and it must not run twice.
@@ -100,7 +100,7 @@ async def test_a_write_cut_off_mid_statement_is_retryable_only_inside_a_transact
         await holder.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"changes\x1f{owner}")
 
         async def write() -> None:
-            unit_of_work = PostgresUnitOfWork(pool, ReadPool(database_url, PoolSettings()))
+            unit_of_work = PostgresUnitOfWork(pool, read_pool)
             async with unit_of_work.optimistic() if optimistic else unit_of_work as uow:
                 await uow.tasks.add(make_task(owner))  # waits for the owner's change lock
                 await uow.commit()
