@@ -188,7 +188,11 @@ class TaskService:
         condition: VersionCondition | None = None,
     ) -> IdempotentOutcome:
         return await self._once(
-            owner, request, lambda uow: self._revised_in(uow, owner, task_id, self._completed, condition)
+            owner,
+            request,
+            lambda uow: self._revise_in(
+                uow, owner, task_id, self._completed, condition, attempts=_WRITE_ATTEMPTS
+            ),
         )
 
     @logged("reopen")
@@ -206,7 +210,11 @@ class TaskService:
         condition: VersionCondition | None = None,
     ) -> IdempotentOutcome:
         return await self._once(
-            owner, request, lambda uow: self._revised_in(uow, owner, task_id, self._reopened, condition)
+            owner,
+            request,
+            lambda uow: self._revise_in(
+                uow, owner, task_id, self._reopened, condition, attempts=_WRITE_ATTEMPTS
+            ),
         )
 
     @logged("delete")
@@ -262,19 +270,6 @@ class TaskService:
             await uow.commit()
         return written
 
-    async def _revised_in(
-        self,
-        uow: UnitOfWork,
-        owner: UserId,
-        task_id: TaskId,
-        change: Callable[[Task], Task],
-        condition: VersionCondition | None,
-    ) -> Task:
-        task = await self._revise_in(uow, owner, task_id, change, condition, attempts=_WRITE_ATTEMPTS)
-        if task is None:
-            raise EditConflict()
-        return task
-
     async def _revise_in(
         self,
         uow: UnitOfWork,
@@ -315,7 +310,7 @@ class TaskService:
         self,
         owner: UserId,
         request: IdempotentRequest,
-        action: Callable[[UnitOfWork], Awaitable[Task]],
+        action: Callable[[UnitOfWork], Awaitable[Task | None]],
     ) -> IdempotentOutcome:
         async with self._uow() as uow:
             # The claim is held until this transaction ends, by whichever instance runs it.
@@ -328,6 +323,8 @@ class TaskService:
                     raise IdempotencyKeyReused()
                 return IdempotentOutcome(record.reply, replayed=True)
             task = await action(uow)
+            if task is None:  # every attempt lost the race to a concurrent writer
+                raise EditConflict()
             reply = request.render(task)
             await uow.idempotency.save(
                 owner,
