@@ -10,6 +10,7 @@ could not run. See bench/README.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -23,7 +24,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,6 +48,7 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "32,256").split(",")]
 SCENARIOS = ["get", "list", "search", "create", "patch", "delete", "mixed"]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+WARMUP = int(os.environ.get("BENCH_WARMUP_SECONDS", "3"))
 # What the targets compare: measured in rounds, interleaved, and averaged.
 INTERLEAVED = ("get", "ceiling", "list", "create", "patch")
 
@@ -109,6 +111,11 @@ async def seed(url: str, pairs_file: Path) -> None:
         # As pgbench does before a run: otherwise autovacuum wakes up a minute in to vacuum the
         # 78,000 freshly copied rows (eleven indexes), in the middle of whichever scenario runs.
         await connection.execute("VACUUM ANALYZE tasks")
+        # And the checkpoint that writes those pages out, now rather than during a scenario
+        # (only a superuser or pg_checkpoint may: an existing database may refuse, then it runs
+        # when PostgreSQL schedules it).
+        with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
+            await connection.execute("CHECKPOINT")
     finally:
         await connection.close()
     with pairs_file.open("w") as out:
@@ -153,10 +160,11 @@ _WRITING = ("patch", "delete", "mixed")
 _RUNS_OF: Counter[str] = Counter()
 
 
-def wrk(port: int, scenario: str, connections: int, pairs: Path) -> Result:
-    offset = 0
+def wrk(port: int, scenario: str, connections: int, pairs: Path, seconds: int = DURATION) -> Result:
+    offset, run = 0, 0
     if scenario in _WRITING:
-        offset = _RUNS_OF[scenario] * 30011
+        run = _RUNS_OF[scenario]
+        offset = run * 30011
         _RUNS_OF[scenario] += 1
     threads = min(connections, 2)
     output = subprocess.run(  # noqa: S603 - wrk from PATH, checked at start
@@ -164,7 +172,7 @@ def wrk(port: int, scenario: str, connections: int, pairs: Path) -> Result:
             shutil.which("wrk") or "wrk",
             f"-t{threads}",
             f"-c{connections}",
-            f"-d{DURATION}s",
+            f"-d{seconds}s",
             "--timeout",
             "10s",
             "-s",
@@ -176,6 +184,7 @@ def wrk(port: int, scenario: str, connections: int, pairs: Path) -> Result:
             "SCENARIO": scenario,
             "BENCH_PAIRS": str(pairs),
             "BENCH_OFFSET": str(offset),
+            "BENCH_RUN": str(run),
         },
         capture_output=True,
         text=True,
@@ -300,10 +309,21 @@ def main() -> int:
             "warning",
         ]
         results: list[Result] = []
+        # Every round of the interleaved scenarios, as measured, for the JSON (how much the
+        # machine moved within the run).
+        measured_rounds: list[Result] = []
         with (
             server([str(BIN / "taskhub"), "serve"], taskhub_env, taskhub_port) as taskhub_process,
             server(ceiling_command, ceiling_env, ceiling_port),
         ):
+            # Unmeasured: the first seconds of a fresh server are not its steady state (both apps'
+            # pools and caches fill, PostgreSQL reads the table into its buffers). Without this,
+            # the first round's p99 at 32 connections was 150 ms where later ones were 20-50 ms,
+            # on taskhub and the ceiling alike.
+            if WARMUP > 0:
+                for name in INTERLEAVED:
+                    port, scenario = (ceiling_port, "get") if name == "ceiling" else (taskhub_port, name)
+                    wrk(port, scenario, CONNECTIONS[0], pairs, seconds=WARMUP)
             for connections in CONNECTIONS:
                 # The scenarios the targets compare run interleaved (A B C A B C), and each is
                 # averaged over its rounds: drift of the machine hits them all alike, and a slow
@@ -313,6 +333,7 @@ def main() -> int:
                     for name in INTERLEAVED:
                         port, scenario = (ceiling_port, "get") if name == "ceiling" else (taskhub_port, name)
                         rounds[name].append(wrk(port, scenario, connections, pairs))
+                measured_rounds.extend(replace(r, name=name) for name, runs in rounds.items() for r in runs)
                 for name in ["get", "ceiling", *SCENARIOS[1:]]:
                     if name in rounds:
                         results.append(averaged(name, connections, rounds[name]))
@@ -343,6 +364,7 @@ def main() -> int:
                 "workers": WORKERS,
                 "seconds": DURATION,
                 "results": [asdict(r) for r in results],
+                "rounds": [asdict(r) for r in measured_rounds],
                 "worker_rss_mb": memory,
                 "targets": verdicts,
             },

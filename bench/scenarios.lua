@@ -32,6 +32,13 @@ function init(args)
   end
   -- BENCH_OFFSET moves each run to fresh rows (deletes consume them).
   counter = tonumber(os.getenv("BENCH_OFFSET") or "0") + (thread_index or 0) * 12007
+  run_tag = (os.getenv("BENCH_RUN") or "0") .. "." .. (thread_index or 0) .. "."
+end
+
+-- A title no other request of any run sets: the run (BENCH_RUN), the thread, the request. The
+-- counter alone repeats once a thread makes more requests than the stride between threads.
+local function title_suffix(n)
+  return run_tag .. n
 end
 
 local function next_item()
@@ -53,7 +60,7 @@ request = function()
     return wrk.format("POST", "/api/tasks", headers, '{"title": "bench task", "tags": ["bench"]}')
   elseif scenario == "patch" then
     headers["Content-Type"] = "application/json"
-    return wrk.format("PATCH", "/api/tasks/" .. item.task, headers, '{"title": "patched ' .. n .. '"}')
+    return wrk.format("PATCH", "/api/tasks/" .. item.task, headers, '{"title": "patched ' .. title_suffix(n) .. '"}')
   elseif scenario == "delete" then
     -- Each request deletes another seeded task; the pool of spares is sized for the run.
     return wrk.format("DELETE", "/api/tasks/" .. item.spare .. "?n=" .. n, headers)
@@ -62,7 +69,7 @@ request = function()
       headers["Content-Type"] = "application/json"
       -- A title no earlier request set: every write changes the task (an unchanged one is not
       -- written at all).
-      return wrk.format("PATCH", "/api/tasks/" .. item.task, headers, '{"title": "mixed ' .. n .. '"}')
+      return wrk.format("PATCH", "/api/tasks/" .. item.task, headers, '{"title": "mixed ' .. title_suffix(n) .. '"}')
     elseif n % 5 == 1 then
       return wrk.format("GET", "/api/tasks?limit=50", headers)
     end
