@@ -42,7 +42,7 @@ BIN = Path(sys.executable).parent
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"  # noqa: S105 - a throwaway bench secret
 USERS = int(os.environ.get("BENCH_USERS", "300"))
 TASKS_PER_USER = int(os.environ.get("BENCH_TASKS_PER_USER", "60"))
-SPARES = int(os.environ.get("BENCH_SPARES", "60000"))
+SPARES = int(os.environ.get("BENCH_SPARES", "120000"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "32,256").split(",")]
@@ -95,7 +95,9 @@ async def seed(url: str, pairs_file: Path) -> None:
     try:
         await connection.execute("TRUNCATE tasks, idempotency_keys")
         users = [f"bench-user-{i}" for i in range(USERS)]
-        rows, tasks_of, spares_of = [], {}, {}
+        rows: list[tuple[object, ...]] = []
+        tasks_of: dict[str, list[uuid.UUID]] = {}
+        spares_of: dict[str, list[uuid.UUID]] = {}
         now = datetime.now(UTC)
         words = ["milk", "bread", "report", "call", "email", "plan", "pay"]
         for index, user in enumerate(users):
@@ -154,17 +156,25 @@ def server(command: list[str], env: dict[str, str], port: int) -> Iterator[subpr
 
 
 # Each run of a writing scenario starts where no earlier run of it did: deletes consume the seeded
-# spare tasks (two runs fit in them), and a patch that sets the title an earlier run already set
-# changes nothing, so it writes nothing.
+# spare tasks (one stretch per connection count), and patches move to other tasks too (their
+# titles carry the run, so none repeats an earlier one: a patch that changes nothing writes
+# nothing).
 _WRITING = ("patch", "delete", "mixed")
 _RUNS_OF: Counter[str] = Counter()
+# The (token, task, spare) lines of the pairs file, split between the delete runs (one per
+# connection count), and each run's share between wrk's threads: a thread deletes the spares of
+# its own stretch only. At 4,700 deletes/s a 5 s run made 23,500 deletes, more than the 60,000
+# spares once allowed two threads of two runs (a thread that ran past its stretch deleted deleted
+# tasks: 404s); 120,000 spares allow 6,000 deletes/s per thread.
+_ITEMS = (SPARES // USERS + 1) * USERS
+_RUN_SPACING = _ITEMS // len(CONNECTIONS)
 
 
-def wrk(port: int, scenario: str, connections: int, pairs: Path, seconds: int = DURATION) -> Result:
+def wrk(port: int, scenario: str, connections: int, pairs: Path, duration: int = DURATION) -> Result:
     offset, run = 0, 0
     if scenario in _WRITING:
         run = _RUNS_OF[scenario]
-        offset = run * 30011
+        offset = run * _RUN_SPACING
         _RUNS_OF[scenario] += 1
     threads = min(connections, 2)
     output = subprocess.run(  # noqa: S603 - wrk from PATH, checked at start
@@ -172,7 +182,7 @@ def wrk(port: int, scenario: str, connections: int, pairs: Path, seconds: int = 
             shutil.which("wrk") or "wrk",
             f"-t{threads}",
             f"-c{connections}",
-            f"-d{seconds}s",
+            f"-d{duration}s",
             "--timeout",
             "10s",
             "-s",
@@ -184,6 +194,7 @@ def wrk(port: int, scenario: str, connections: int, pairs: Path, seconds: int = 
             "SCENARIO": scenario,
             "BENCH_PAIRS": str(pairs),
             "BENCH_OFFSET": str(offset),
+            "BENCH_STRIDE": str(_RUN_SPACING // threads),
             "BENCH_RUN": str(run),
         },
         capture_output=True,
@@ -265,10 +276,59 @@ def targets(results: list[Result], memory: list[float]) -> list[dict[str, object
     return rows
 
 
+AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
+
+
+@contextmanager
+def scheduler_without_autogroups() -> Iterator[str]:
+    """Linux's autogroup scheduling (on by default in Debian's kernels) shares the CPU between
+    sessions before processes. On this 2-core VM it froze every database query in flight for
+    0.3-1.5 s in about one 5 s run in four, on taskhub and the ceiling alike, and the p99/p50
+    target took whichever scenario it hit (bench/README.md, "Tails"). With autogroups off for the
+    run, no such stall was seen. Needs root; restored at the end; BENCH_KEEP_SCHEDULER=1 leaves
+    the host as it is. Yields what the run measured under, for the JSON."""
+    if not AUTOGROUP.exists():
+        yield "no autogroup scheduling"
+        return
+    before = AUTOGROUP.read_text().strip()
+    if before == "0":
+        yield "autogroups off"
+        return
+    if os.environ.get("BENCH_KEEP_SCHEDULER") == "1":
+        yield "autogroups on (BENCH_KEEP_SCHEDULER=1)"
+        return
+    try:
+        AUTOGROUP.write_text("0")
+    except OSError:
+        print(
+            "bench: note: kernel.sched_autogroup_enabled=1 and not root to turn it off for the run: "
+            "expect stalls of up to a second in some runs (bench/README.md, Tails)",
+            file=sys.stderr,
+        )
+        yield "autogroups on (could not turn them off)"
+        return
+    print(
+        "bench: kernel.sched_autogroup_enabled 1 -> 0 for the run, restored at the end "
+        "(BENCH_KEEP_SCHEDULER=1 leaves it)",
+        file=sys.stderr,
+    )
+    try:
+        yield "autogroups off for the run"
+    finally:
+        AUTOGROUP.write_text(before)
+
+
 def main() -> int:
     if shutil.which("wrk") is None:
         print("bench: wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
+    # SIGTERM ends the run like Ctrl-C: servers stopped, the scheduler setting restored.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with scheduler_without_autogroups() as scheduler:
+        return measure(scheduler)
+
+
+def measure(scheduler: str) -> int:
     work = Path(tempfile.mkdtemp(prefix="taskhub-bench-"))
     pairs = work / "pairs.txt"
     with database() as url:
@@ -316,14 +376,13 @@ def main() -> int:
             server([str(BIN / "taskhub"), "serve"], taskhub_env, taskhub_port) as taskhub_process,
             server(ceiling_command, ceiling_env, ceiling_port),
         ):
-            # Unmeasured: the first seconds of a fresh server are not its steady state (both apps'
-            # pools and caches fill, PostgreSQL reads the table into its buffers). Without this,
-            # the first round's p99 at 32 connections was 150 ms where later ones were 20-50 ms,
-            # on taskhub and the ceiling alike.
+            # Unmeasured: the first seconds of a fresh server are not its steady state (every
+            # pooled connection prepares its statements on first use, verified tokens are cached,
+            # PostgreSQL reads the table into its buffers), for taskhub and the ceiling alike.
             if WARMUP > 0:
                 for name in INTERLEAVED:
                     port, scenario = (ceiling_port, "get") if name == "ceiling" else (taskhub_port, name)
-                    wrk(port, scenario, CONNECTIONS[0], pairs, seconds=WARMUP)
+                    wrk(port, scenario, CONNECTIONS[0], pairs, duration=WARMUP)
             for connections in CONNECTIONS:
                 # The scenarios the targets compare run interleaved (A B C A B C), and each is
                 # averaged over its rounds: drift of the machine hits them all alike, and a slow
@@ -362,6 +421,7 @@ def main() -> int:
             {
                 "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "workers": WORKERS,
+                "scheduler": scheduler,
                 "seconds": DURATION,
                 "results": [asdict(r) for r in results],
                 "rounds": [asdict(r) for r in measured_rounds],

@@ -30,8 +30,10 @@ function init(args)
     local token, task, spare = line:match("([^ ]+) ([^ ]+) ([^ ]+)")
     table.insert(items, {token = token, task = task, spare = spare})
   end
-  -- BENCH_OFFSET moves each run to fresh rows (deletes consume them).
-  counter = tonumber(os.getenv("BENCH_OFFSET") or "0") + (thread_index or 0) * 12007
+  -- BENCH_OFFSET moves each run to fresh rows (deletes consume them), BENCH_STRIDE keeps the
+  -- threads of a run on stretches of their own.
+  counter = tonumber(os.getenv("BENCH_OFFSET") or "0")
+    + (thread_index or 0) * tonumber(os.getenv("BENCH_STRIDE") or "12007")
   run_tag = (os.getenv("BENCH_RUN") or "0") .. "." .. (thread_index or 0) .. "."
 end
 
