@@ -6,7 +6,9 @@ After 60,000 writes in `make bench`, a search of title and description ran at 59
 instead of 1,550-1,890 until VACUUM ran; with the pending list off it stayed at 1,660-1,890, and
 creates and patches were no slower (a task's title, description and tags are a few entries).
 
-Changing the storage parameter takes a SHARE UPDATE EXCLUSIVE lock: reads and writes go on.
+Changing `fastupdate` takes an ACCESS EXCLUSIVE lock on the index, so queries on `tasks` wait for
+the moment of the change (and it waits for those in flight). What is already pending is merged
+first, before that lock, so the lock is held for the change alone.
 
 Revision ID: 0004
 Revises: 0003
@@ -29,9 +31,11 @@ _INDEXES = ("ix_tasks_search_vector", "ix_tasks_tags")
 
 def upgrade() -> None:
     for index in _INDEXES:
-        op.execute(f"ALTER INDEX {index} SET (fastupdate = off)")
-        # Entries already pending would stay there (and in every search) until the next VACUUM.
+        # Entries already pending would stay there (and in every search) until the next VACUUM;
+        # the few written between this and the change are merged by autovacuum.
         op.execute(f"SELECT gin_clean_pending_list('{index}'::regclass)")
+    for index in _INDEXES:
+        op.execute(f"ALTER INDEX {index} SET (fastupdate = off)")
 
 
 def downgrade() -> None:
