@@ -94,10 +94,3 @@ async def test_the_title_index_sorts_by_code_point(database_url: str) -> None:
     definition = await _run_sync(database_url, lambda c: _index_definition(c, "ix_tasks_owner_title"))
     assert 'title COLLATE "C"' in definition
     assert "WHERE (deleted_at IS NULL)" in definition
-
-
-async def test_the_search_and_tag_indexes_have_no_pending_list(database_url: str) -> None:
-    # A pending list is scanned whole by every search until VACUUM merges it (migration 0004).
-    for index in ("ix_tasks_search_vector", "ix_tasks_tags"):
-        definition = await _run_sync(database_url, lambda c, name=index: _index_definition(c, name))
-        assert "WITH (fastupdate=off)" in definition, definition
