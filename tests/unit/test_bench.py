@@ -114,3 +114,27 @@ def test_a_host_without_autogroups_is_measured_as_it_is(
         pass
     assert measured_under == "no autogroup scheduling"
     assert not (tmp_path / "absent").exists()
+
+
+class ReadOnlySetting:
+    """/proc/sys as a user other than root sees it: readable, not writable."""
+
+    def exists(self) -> bool:
+        return True
+
+    def read_text(self) -> str:
+        return "1\n"
+
+    def write_text(self, _: str) -> int:
+        raise PermissionError("not root")
+
+
+def test_without_root_the_run_goes_on_under_autogroups_and_says_so(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(bench, "AUTOGROUP", ReadOnlySetting())
+    monkeypatch.delenv("BENCH_KEEP_SCHEDULER", raising=False)
+    with bench.scheduler_without_autogroups() as measured_under:
+        pass
+    assert measured_under == "autogroups on (could not turn them off)"
+    assert "expect stalls" in capsys.readouterr().err
