@@ -74,13 +74,18 @@ def test_every_delete_run_and_thread_has_spare_tasks_of_its_own(bench: ModuleTyp
     assert stride >= 6000 * bench.DURATION
 
 
-def test_autogroups_are_turned_off_for_the_run_and_restored(
-    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def autogroups_on(bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The kernel setting as Debian ships it, in a file the test may write."""
     setting = tmp_path / "sched_autogroup_enabled"
     setting.write_text("1\n")
     monkeypatch.setattr(bench, "AUTOGROUP", setting)
     monkeypatch.delenv("BENCH_KEEP_SCHEDULER", raising=False)
+    return setting
+
+
+def test_autogroups_are_turned_off_for_the_run_and_restored(bench: ModuleType, autogroups_on: Path) -> None:
+    setting = autogroups_on
     during: list[str] = []
 
     def failing_run() -> None:
@@ -95,14 +100,11 @@ def test_autogroups_are_turned_off_for_the_run_and_restored(
 
 
 def test_the_host_is_left_alone_when_asked(
-    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bench: ModuleType, autogroups_on: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    setting = tmp_path / "sched_autogroup_enabled"
-    setting.write_text("1\n")
-    monkeypatch.setattr(bench, "AUTOGROUP", setting)
     monkeypatch.setenv("BENCH_KEEP_SCHEDULER", "1")
     with bench.scheduler_without_autogroups() as measured_under:
-        assert setting.read_text() == "1\n"
+        assert autogroups_on.read_text() == "1\n"
     assert measured_under == "autogroups on (BENCH_KEEP_SCHEDULER=1)"
 
 
