@@ -109,8 +109,8 @@ Index("ix_tasks_owner_title", tasks.c.owner_id, TITLE_SORT, tasks.c.id, postgres
 # Tasks without a due date sort last in both directions: each direction has its own expression.
 Index("ix_tasks_owner_due_asc", tasks.c.owner_id, DUE_AT_ASC, tasks.c.id, postgresql_where=_LIVE)
 Index("ix_tasks_owner_due_desc", tasks.c.owner_id, DUE_AT_DESC, tasks.c.id, postgresql_where=_LIVE)
-Index("ix_tasks_search_vector", tasks.c.search_vector, postgresql_using="gin")
-Index("ix_tasks_tags", tasks.c.tags, postgresql_using="gin")
+# No index of its own for search or tags (migration 0004): a table-wide GIN index reads every
+# user's matches; a search or tag filter walks the owner's listing index above instead.
 # The change feed reads a user's rows by change number, tombstones included.
 Index("ix_tasks_owner_change_seq", tasks.c.owner_id, tasks.c.change_seq, unique=True)
 # Purging old tombstones.
