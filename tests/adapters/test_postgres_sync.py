@@ -18,11 +18,13 @@ from taskhub.adapters.postgres.statements import (
     SERIALIZED_INSERT,
     SERIALIZED_UPDATE,
     Prepared,
+    patching,
 )
 from taskhub.adapters.system import RandomIdGenerator, SystemClock
 from taskhub.application.tasks import TaskService
 from taskhub.domain.errors import TaskNotFound
 from taskhub.domain.model import Task, TaskContent, TaskId, TaskPatch, UserId
+from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.unit_of_work import UnitOfWork
 from tests.conftest import plain_dsn
 from tests.factories import make_task, task_id, user
@@ -196,10 +198,23 @@ async def test_an_edit_that_is_not_committed_is_not_stored(postgres_uow: Callabl
         assert await uow.tasks.get(owner, task.id) == task
 
 
+def _serialized_patch(patch: TaskPatch, condition: VersionCondition | None = None) -> Prepared:
+    statements = patching(user(), task_id(), patch, now=datetime.now(UTC), condition=condition)
+    assert statements is not None
+    return statements[1]
+
+
 @pytest.mark.parametrize(
     "statement",
-    [SERIALIZED_INSERT, SERIALIZED_UPDATE, SERIALIZED_DELETE, SERIALIZED_DELETE_IF_VERSION],
-    ids=["insert", "update", "delete", "delete-if-version"],
+    [
+        SERIALIZED_INSERT,
+        SERIALIZED_UPDATE,
+        SERIALIZED_DELETE,
+        SERIALIZED_DELETE_IF_VERSION,
+        _serialized_patch(TaskPatch(title="t")),
+        _serialized_patch(TaskPatch(completed=True, tags=("a",)), VersionCondition.one_of(1)),
+    ],
+    ids=["insert", "update", "delete", "delete-if-version", "patch", "patch-if-version"],
 )
 async def test_a_write_taking_the_lock_draws_its_change_number_only_under_it(
     database_url: str, statement: Prepared
@@ -213,7 +228,8 @@ async def test_a_write_taking_the_lock_draws_its_change_number_only_under_it(
             # Values where a NULL would let the planner see that no row can match.
             *[
                 {"lock_name": "changes\x1fowner", "owner": "owner", "expected_version": 1}.get(name)
-                or {"task_id": task_id(), "at": datetime.now(UTC)}.get(name)
+                or {"task_id": task_id(), "at": datetime.now(UTC), "now": datetime.now(UTC)}.get(name)
+                or {"new_title": "t", "new_completed": True, "new_tags": ["a"], "versions": [1]}.get(name)
                 for name in statement.names
             ],
         )

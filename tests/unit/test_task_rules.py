@@ -250,3 +250,37 @@ def test_a_restored_task_equals_the_task_it_was_stored_from() -> None:
     assert restored == task
     with pytest.raises(AttributeError):
         restored.version = 7  # type: ignore[misc]  # still frozen
+
+
+def test_a_validated_patch_is_normalised_as_content_would_be() -> None:
+    paris = timezone(timedelta(hours=1))
+    patch = TaskPatch(
+        title="  Buy milk ", due_at=datetime(2026, 3, 1, 10, 0, tzinfo=paris), tags=("a", "b", "a")
+    )
+    checked = patch.validated()
+    assert (checked.title, checked.due_at, checked.tags) == (
+        "Buy milk",
+        datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+        ("a", "b"),
+    )
+    assert checked.description is KEEP
+    assert checked.completed is KEEP
+
+
+def test_a_validated_patch_names_every_broken_rule_before_any_task_is_read() -> None:
+    bad = TaskPatch(title=" ", description="\x00", time_zone="Mars/Olympus", tags=("",), priority="urgent")  # type: ignore[arg-type]
+    with pytest.raises(InvalidTask) as exc:
+        bad.validated()
+    assert fields_in_error(exc) == {"title", "description", "time_zone", "tags[0]", "priority"}
+
+
+def test_a_validated_patch_changes_a_task_as_the_patch_itself_does() -> None:
+    task = make_task(user(), "Buy milk", tags=("home",))
+    patch = TaskPatch(title=" Buy oat milk ", tags=("home", "shop", "home"), priority=Priority.HIGH)
+    assert task.patch(patch.validated(), LATER) == task.patch(patch, LATER)
+
+
+def test_a_patch_of_every_field_replaces_the_content() -> None:
+    task = make_task(user(), "Buy milk", priority=Priority.HIGH, tags=("home",))
+    content = TaskContent(title="Call mum", completed=True)
+    assert task.patch(TaskPatch.of(content), LATER) == task.replace(content, LATER)

@@ -86,7 +86,8 @@ async def test_pages_cover_every_task_once(service: TaskService, clock: FixedClo
 
 
 class _AlwaysStale(InMemoryUnitOfWork):
-    """A store where another writer always wins the race."""
+    """A store where another writer always wins the race: an edit in place finds the task
+    changed under its condition, and so does every write after a read."""
 
     async def __aenter__(self) -> _AlwaysStale:
         await super().__aenter__()
@@ -94,7 +95,11 @@ class _AlwaysStale(InMemoryUnitOfWork):
         async def lose(owner: UserId, task: Task, *, expected_version: int) -> bool:
             return False
 
+        async def miss(*args: object, **kwargs: object) -> None:
+            return None
+
         self.tasks.update = lose  # type: ignore[method-assign]
+        self.tasks.apply_patch = miss  # type: ignore[method-assign]
         return self
 
 

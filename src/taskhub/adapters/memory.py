@@ -10,7 +10,8 @@ from typing import Any, Self
 
 from taskhub.adapters.memory_search import compile_query, words
 from taskhub.domain.listing import SortValue, TaskFilter, sort_value
-from taskhub.domain.model import Task, TaskId, UserId
+from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
+from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.idempotency import IdempotencyRecord, StoredReply
 from taskhub.ports.repositories import Change, TaskQuery
 
@@ -114,6 +115,25 @@ class InMemoryTaskRepository:
         self._state.tasks[task.id] = task
         self._state.next_sequence(task.id)
         return True
+
+    async def apply_patch(
+        self,
+        owner: UserId,
+        task_id: TaskId,
+        patch: TaskPatch,
+        *,
+        now: datetime,
+        condition: VersionCondition | None = None,
+    ) -> Task | None:
+        current = self._live(owner, task_id)
+        if current is None or (condition is not None and not condition.allows(current.version)):
+            return None
+        revised = current.patch(patch, now)
+        if revised is current:
+            return None
+        self._state.tasks[task_id] = revised
+        self._state.next_sequence(task_id)
+        return revised
 
     async def delete(
         self, owner: UserId, task_id: TaskId, *, at: datetime, expected_version: int | None = None

@@ -29,16 +29,20 @@ from taskhub.ports.ids import IdGenerator
 from taskhub.ports.repositories import Change, TaskQuery, TaskRepository
 from taskhub.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
+_COMPLETE: Final = TaskPatch(completed=True)
+_REOPEN: Final = TaskPatch(completed=False)
 PAGE_SIZE_MIN: Final = 1
 PAGE_SIZE_MAX: Final = 100
 PAGE_SIZE_DEFAULT: Final = 50
 DEFAULT_IDEMPOTENCY_TTL: Final = timedelta(hours=24)
 R = TypeVar("R")
 
-# Edits are optimistic: read, change, write if the version is unchanged, without a transaction
-# (adapters may then save round trips). A concurrent writer makes the write miss and the edit reads
-# again; after `_OPTIMISTIC_ATTEMPTS` misses (a busy task) it runs in a transaction whose read takes
-# the owner's write lock, where only an adapter without that lock can still make it miss.
+# Edits are applied by the store in one step when they change a task the condition allows
+# (`apply_patch`). Otherwise, and for idempotent edits, they are optimistic: read, change, write if
+# the version is unchanged, without a transaction (adapters may then save round trips). A
+# concurrent writer makes the write miss and the edit reads again; after `_OPTIMISTIC_ATTEMPTS`
+# misses (a busy task) it runs in a transaction whose read takes the owner's write lock, where only
+# an adapter without that lock can still make it miss.
 _OPTIMISTIC_ATTEMPTS: Final = 2
 _WRITE_ATTEMPTS: Final = 5
 
@@ -158,25 +162,21 @@ class TaskService:
     async def replace(
         self, owner: UserId, task_id: TaskId, content: TaskContent, condition: VersionCondition | None = None
     ) -> Task:
-        return await self._revise(
-            owner, task_id, lambda task: task.replace(content, self._clock.now()), condition
-        )
+        return await self._edit(owner, task_id, TaskPatch.of(content), condition)
 
     @logged("patch")
     @retried
     async def patch(
         self, owner: UserId, task_id: TaskId, patch: TaskPatch, condition: VersionCondition | None = None
     ) -> Task:
-        return await self._revise(
-            owner, task_id, lambda task: task.patch(patch, self._clock.now()), condition
-        )
+        return await self._edit(owner, task_id, patch, condition)
 
     @logged("complete")
     @retried
     async def complete(
         self, owner: UserId, task_id: TaskId, condition: VersionCondition | None = None
     ) -> Task:
-        return await self._revise(owner, task_id, self._completed, condition)
+        return await self._edit(owner, task_id, _COMPLETE, condition)
 
     @logged("complete")
     @retried
@@ -198,7 +198,7 @@ class TaskService:
     @logged("reopen")
     @retried
     async def reopen(self, owner: UserId, task_id: TaskId, condition: VersionCondition | None = None) -> Task:
-        return await self._revise(owner, task_id, self._reopened, condition)
+        return await self._edit(owner, task_id, _REOPEN, condition)
 
     @logged("reopen")
     @retried
@@ -243,6 +243,25 @@ class TaskService:
         task = Task.create(self._ids.new_task_id(), owner, content, self._clock.now())
         await uow.tasks.add(task)
         return task
+
+    async def _edit(
+        self, owner: UserId, task_id: TaskId, patch: TaskPatch, condition: VersionCondition | None
+    ) -> Task:
+        """An edit the store applies in place, in one step, when it can; otherwise (no such task,
+        an If-Match that fails, a patch that changes nothing) the read-then-write path below,
+        which tells those apart and writes after all if the task changed in between."""
+        patch = patch.validated()
+        now = self._clock.now()
+        async with self._uow().optimistic() as uow:
+            edited = await uow.tasks.apply_patch(owner, task_id, patch, now=now, condition=condition)
+            await uow.commit()
+        if edited is not None:
+            # The store already filters by owner; as in `_existing`, an adapter bug must never
+            # turn into a cross-user leak.
+            if not edited.is_owned_by(owner):
+                raise TaskNotFound()
+            return edited
+        return await self._revise(owner, task_id, lambda task: task.patch(patch, now), condition)
 
     async def _revise(
         self,

@@ -155,8 +155,44 @@ class TaskPatch:
     time_zone: str | None | _Keep = KEEP
     tags: tuple[str, ...] | _Keep = KEEP
 
+    @classmethod
+    def of(cls, content: TaskContent) -> TaskPatch:
+        """Every field set to `content`'s: applied, it replaces the content (PUT)."""
+        return cls(
+            title=content.title,
+            description=content.description,
+            completed=content.completed,
+            priority=content.priority,
+            due_at=content.due_at,
+            time_zone=content.time_zone,
+            tags=content.tags,
+        )
+
     def changes(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__slots__ if getattr(self, name) is not KEEP}
+
+    def validated(self) -> TaskPatch:
+        """This patch with the fields it carries checked and normalised by TaskContent's rules,
+        before any task is read: every rule is about one field, so a patch that passes makes
+        valid content of any valid task, and a store can apply it without the task in hand
+        (`TaskRepository.apply_patch`). Raises `InvalidTask` naming every broken rule."""
+        errors: list[FieldError] = []
+        title, due_at, tags, priority = self.title, self.due_at, self.tags, self.priority
+        if not isinstance(title, _Keep):
+            title = _check_line("title", title, TITLE_MAX_LENGTH, errors)
+        if not isinstance(self.description, _Keep):
+            _check_text("description", self.description, DESCRIPTION_MAX_LENGTH, errors)
+        if not isinstance(due_at, _Keep):
+            due_at = _check_due_at(due_at, errors)
+        if not isinstance(self.time_zone, _Keep):
+            _check_time_zone(self.time_zone, errors)
+        if not isinstance(tags, _Keep):
+            tags = _check_tags(tags, errors)
+        if not isinstance(priority, _Keep):
+            priority = _check_priority(priority, errors)
+        if errors:
+            raise InvalidTask(errors)
+        return replace(self, title=title, due_at=due_at, tags=tags, priority=priority)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +250,9 @@ class Task:
         return self._revised(content, now)
 
     def patch(self, patch: TaskPatch, now: datetime) -> Task:
-        """Change only the fields the patch carries (PATCH)."""
+        """Change only the fields the patch carries (PATCH). The rules of a revision (`_revised`)
+        are also what a store applying a patch in place must do; the contract suite holds every
+        adapter's `apply_patch` to this method."""
         changes = patch.changes()
         if not changes:
             return self

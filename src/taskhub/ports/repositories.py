@@ -8,7 +8,8 @@ from typing import Protocol
 
 from taskhub.domain.errors import TaskhubError
 from taskhub.domain.listing import NEWEST_FIRST, PageKey, Sort, TaskFilter
-from taskhub.domain.model import Task, TaskId, UserId
+from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
+from taskhub.domain.preconditions import VersionCondition
 
 
 class StorageUnavailable(TaskhubError):
@@ -57,6 +58,21 @@ class TaskRepository(Protocol):
 
     async def update(self, owner: UserId, task: Task, *, expected_version: int) -> bool:
         """Store `task` if the stored version is still `expected_version`; False otherwise."""
+        ...
+
+    async def apply_patch(
+        self,
+        owner: UserId,
+        task_id: TaskId,
+        patch: TaskPatch,
+        *,
+        now: datetime,
+        condition: VersionCondition | None = None,
+    ) -> Task | None:
+        """Revise the stored task by a validated `patch` in one step: the revised task, exactly
+        what `stored.patch(patch, now)` is (a new version, a change number). None, having written
+        nothing, when there is no such live task, when `condition` does not allow its version, or
+        when the patch changes nothing: the caller reads to tell which."""
         ...
 
     async def delete(

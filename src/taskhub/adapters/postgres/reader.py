@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import NoReturn
 
 from taskhub.adapters.postgres.repository import AsyncpgTaskRepository
-from taskhub.domain.model import Task, TaskId, UserId
+from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
+from taskhub.domain.preconditions import VersionCondition
 
 
 def _read_only() -> NoReturn:
@@ -22,6 +23,17 @@ class AsyncpgTaskReader(AsyncpgTaskRepository):
         _read_only()
 
     async def update(self, owner: UserId, task: Task, *, expected_version: int) -> bool:
+        _read_only()
+
+    async def apply_patch(
+        self,
+        owner: UserId,
+        task_id: TaskId,
+        patch: TaskPatch,
+        *,
+        now: datetime,
+        condition: VersionCondition | None = None,
+    ) -> Task | None:
         _read_only()
 
     async def delete(

@@ -6,6 +6,7 @@ reader.py is the same repository for read-only units of work, refusing to write.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,11 +31,13 @@ from taskhub.adapters.postgres.statements import (
     affected_rows,
     listing,
     lock_name,
+    patching,
     to_change,
     to_task,
     values_of,
 )
-from taskhub.domain.model import Task, TaskId, UserId
+from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
+from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.repositories import Change, TaskQuery
 
 
@@ -49,17 +52,28 @@ class AsyncpgTaskRepository:
         # Owners whose change lock this transaction holds (statements.py, CHANGE_LOCK).
         self._serialized: set[UserId] = set()
 
-    async def _write(
-        self, owner: UserId, statement: Prepared, serialized: Prepared, parameters: dict[str, Any]
-    ) -> int:
+    async def _written(
+        self,
+        owner: UserId,
+        statement: Prepared,
+        serialized: Prepared,
+        parameters: dict[str, Any],
+        run: Callable[..., Awaitable[Any]],
+    ) -> Any:
         """Runs the `serialized` form, which takes the owner's change lock, unless this
-        transaction holds that lock already."""
+        transaction holds that lock already, with `run` (execute, fetchrow)."""
         if owner not in self._serialized:
             statement, parameters["lock_name"] = serialized, lock_name(owner)
         async with storage_errors(committing=not self._in_transaction):
-            status = await self._conn.execute(statement.sql, *statement.arguments(parameters))
+            result = await run(statement.sql, *statement.arguments(parameters))
         if self._in_transaction:
             self._serialized.add(owner)
+        return result
+
+    async def _write(
+        self, owner: UserId, statement: Prepared, serialized: Prepared, parameters: dict[str, Any]
+    ) -> int:
+        status = await self._written(owner, statement, serialized, parameters, self._conn.execute)
         return affected_rows(status)
 
     async def add(self, task: Task) -> None:
@@ -98,6 +112,22 @@ class AsyncpgTaskRepository:
             **values_of(task),
         }
         return await self._write(owner, UPDATE, SERIALIZED_UPDATE, parameters) == 1
+
+    async def apply_patch(
+        self,
+        owner: UserId,
+        task_id: TaskId,
+        patch: TaskPatch,
+        *,
+        now: datetime,
+        condition: VersionCondition | None = None,
+    ) -> Task | None:
+        statements = patching(owner, task_id, patch, now=now, condition=condition)
+        if statements is None:
+            return None
+        statement, serialized, parameters = statements
+        row = await self._written(owner, statement, serialized, parameters, self._conn.fetchrow)
+        return None if row is None else to_task(row)
 
     async def delete(
         self, owner: UserId, task_id: TaskId, *, at: datetime, expected_version: int | None = None

@@ -2,9 +2,9 @@
 one, a connection of the write pool in autocommit; for a read-only one, a connection of the read
 pool and no transaction (read_pool.py, write_pool.py).
 
-Without a transaction a create is one round trip (the INSERT), an edit two (the read, then the
-UPDATE that checks the version read), a deletion one; in a transaction, two more (BEGIN, COMMIT).
-On Neon every round trip is a network hop.
+Without a transaction a create is one round trip (the INSERT), an edit one (the UPDATE that
+applies it in place, `apply_patch`; one more, a read, when it writes nothing), a deletion one; in a
+transaction, two more (BEGIN, COMMIT). On Neon every round trip is a network hop.
 """
 
 from __future__ import annotations
