@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Final, NewType
@@ -39,10 +40,11 @@ DESCRIPTION_PATTERN: Final = f"^[^{_CONTROLS_BUT_WHITESPACE}]*$"
 
 _FORBIDDEN_IN_LINE = re.compile(f"[{_CONTROLS}]")
 _FORBIDDEN_IN_TEXT = re.compile(f"[{_CONTROLS_BUT_WHITESPACE}]")
-# Restoring a stored task writes its frozen fields directly (`restore`), one call per field written
-# out: a loop over `__slots__` made restoring slower than the validating constructor (timeit).
+# Restoring a stored task writes its frozen fields directly (`restore`) through their slots'
+# descriptors, one call per field written out (bound below the classes): timeit, per TaskContent,
+# 1.09 us through object.__setattr__ (which looks each name up), 0.46 us through the descriptors,
+# 0.78 us with a loop over them; a page of 50 tasks restores 100 objects.
 _new = object.__new__
-_set = object.__setattr__
 
 
 class Priority(enum.StrEnum):
@@ -124,13 +126,13 @@ class TaskContent:
         unreadable (the migration that tightens it brings old rows in line), and a page of 50
         tasks would otherwise re-check every one of them on every read."""
         content = _new(cls)
-        _set(content, "title", title)
-        _set(content, "description", description)
-        _set(content, "completed", completed)
-        _set(content, "priority", priority)
-        _set(content, "due_at", due_at)
-        _set(content, "time_zone", time_zone)
-        _set(content, "tags", tags)
+        _content_title(content, title)
+        _content_description(content, description)
+        _content_completed(content, completed)
+        _content_priority(content, priority)
+        _content_due_at(content, due_at)
+        _content_time_zone(content, time_zone)
+        _content_tags(content, tags)
         return content
 
 
@@ -233,13 +235,13 @@ class Task:
         """A task read back from storage (see `TaskContent.restore`); the same object the
         constructor would build, without the frozen dataclass's slower way there."""
         task = _new(cls)
-        _set(task, "id", task_id)
-        _set(task, "owner_id", owner_id)
-        _set(task, "content", content)
-        _set(task, "completed_at", completed_at)
-        _set(task, "created_at", created_at)
-        _set(task, "updated_at", updated_at)
-        _set(task, "version", version)
+        _task_id(task, task_id)
+        _task_owner_id(task, owner_id)
+        _task_content(task, content)
+        _task_completed_at(task, completed_at)
+        _task_created_at(task, created_at)
+        _task_updated_at(task, updated_at)
+        _task_version(task, version)
         return task
 
     def is_owned_by(self, user: UserId) -> bool:
@@ -278,6 +280,30 @@ class Task:
             updated_at=now,
             version=self.version + 1,
         )
+
+
+def _slot_setters(cls: type, *names: str) -> tuple[Callable[[object, object], None], ...]:
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+(
+    _content_title,
+    _content_description,
+    _content_completed,
+    _content_priority,
+    _content_due_at,
+    _content_time_zone,
+    _content_tags,
+) = _slot_setters(TaskContent, "title", "description", "completed", "priority", "due_at", "time_zone", "tags")
+(
+    _task_id,
+    _task_owner_id,
+    _task_content,
+    _task_completed_at,
+    _task_created_at,
+    _task_updated_at,
+    _task_version,
+) = _slot_setters(Task, "id", "owner_id", "content", "completed_at", "created_at", "updated_at", "version")
 
 
 def _check_line(name: str, value: str, max_length: int, errors: list[FieldError]) -> str:
