@@ -50,6 +50,15 @@ def test_each_target_is_met_or_missed_against_its_goal(bench: ModuleType) -> Non
     }
 
 
+def test_get_and_the_ceiling_take_turns_to_follow_the_writes_of_the_round_before(bench: ModuleType) -> None:
+    orders = [bench.round_order(index) for index in range(4)]
+    # Both apps follow the writes (the end of the round before) equally often, and each round
+    # measures every compared scenario once.
+    assert [order[0] for order in orders] == ["get", "ceiling", "get", "ceiling"]
+    assert all(sorted(order) == sorted(bench.INTERLEAVED) for order in orders)
+    assert all(order[-1] == "patch" for order in orders)
+
+
 def test_errors_at_256_connections_and_a_long_tail_are_missed(bench: ModuleType) -> None:
     verdicts = {
         v["target"]: v["ok"] for v in bench.targets(results(bench, {}, p99_ms=60.0, errors=1), [151.0])
