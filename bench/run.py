@@ -47,7 +47,7 @@ DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "32,256").split(",")]
 SCENARIOS = ["get", "list", "search", "create", "patch", "delete", "mixed"]
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "4"))
 WARMUP = int(os.environ.get("BENCH_WARMUP_SECONDS", "3"))
 # What the targets compare: measured in rounds, interleaved, and averaged.
 INTERLEAVED = ("get", "ceiling", "list", "create", "patch")
