@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 
 from litestar.testing import AsyncTestClient
 from openapi_spec_validator import validate
 
-from taskhub.entrypoints.app import create_app
+from taskhub.entrypoints.app import YOUNG_COLLECTION_THRESHOLD, create_app
 from tests.conftest import with_database
-from tests.http.conftest import Client, auth, make_container
+from tests.http.conftest import Client, auth, in_this_loop, make_container
 
 
 async def test_liveness_is_200_without_a_token(client: Client) -> None:
@@ -79,3 +80,16 @@ async def test_the_schema_carries_the_domain_limits(client: Client) -> None:
     title = schemas["TaskCreate"]["properties"]["title"]
     assert (title["minLength"], title["maxLength"]) == (1, 200)
     assert schemas["TaskCreate"]["properties"]["tags"]["maxItems"] == 20
+
+
+async def test_after_start_up_young_objects_are_collected_in_batches_of_ten_thousand(
+    database_url: str,
+) -> None:
+    before = gc.get_threshold()
+    gc.set_threshold(700, *before[1:])  # CPython's default, whatever an earlier test's app set
+    try:
+        async with in_this_loop(create_app(make_container(database_url))):
+            assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *before[1:])
+    finally:
+        gc.set_threshold(*before)
+    assert YOUNG_COLLECTION_THRESHOLD == 10_000

@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import os
-from typing import Any
+from typing import Any, Final
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
@@ -54,6 +54,16 @@ CORS_EXPOSED_HEADERS = [
     "X-Request-ID",
     "Idempotent-Replayed",
 ]
+
+
+# A young-generation collection every this many tracked objects allocated and not yet freed,
+# instead of CPython's 700. Requests free what they allocate by reference counting, so what the
+# collector finds is what requests still in flight hold: a page of 50 tasks is ~300 objects, and
+# 16 pages in flight per worker crossed 700 every few requests, each collection walking all of
+# them (list-50: 0.15 collections and 22-31 us of CPU per request, get-one: none; timed with
+# gc.callbacks). At 10,000 none ran in 4,000 list requests; reference cycles, rare here, wait
+# longer to be freed.
+YOUNG_COLLECTION_THRESHOLD: Final = 10_000
 
 
 def _cors(settings: Settings) -> CORSConfig | None:
@@ -106,6 +116,7 @@ def create_app(container: Container, *, open_pools_at_start: bool = False) -> Li
         # way, so full collections stay short and do not stall requests (latency tails).
         gc.collect()
         gc.freeze()
+        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
 
     async def close() -> None:
         for task in background:
