@@ -50,6 +50,14 @@ def test_each_target_is_met_or_missed_against_its_goal(bench: ModuleType) -> Non
     }
 
 
+def test_a_ratio_just_under_its_goal_is_never_shown_at_the_goal(bench: ModuleType) -> None:
+    rates = {"get": 3000.0, "ceiling": 3000.0, "list": 1499.9}  # list-50: 0.49997
+    verdict = next(
+        v for v in bench.targets(results(bench, rates), [120.0]) if v["target"] == "list-50 vs get-one"
+    )
+    assert (verdict["measured"], verdict["ok"]) == (0.499, False)
+
+
 def test_get_and_the_ceiling_take_turns_to_follow_the_writes_of_the_round_before(bench: ModuleType) -> None:
     orders = [bench.round_order(index) for index in range(4)]
     # Both apps follow the writes (the end of the round before) equally often, and each round
