@@ -87,8 +87,8 @@ def test_every_delete_run_and_thread_has_spare_tasks_of_its_own(bench: ModuleTyp
     taken = [item for stretch in stretches for item in stretch]
     assert len(taken) == len(set(taken))
     assert max(taken) < bench._ITEMS
-    # 5 s at 6,000 deletes/s per thread, the margin the bench is sized for.
-    assert stride >= 6000 * bench.DURATION
+    # A whole run at 3,000 deletes/s per thread (6,000/s in all; the fastest host measured 4,700).
+    assert stride >= 3000 * bench.DURATION
 
 
 @pytest.fixture
