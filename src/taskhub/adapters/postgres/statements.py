@@ -187,13 +187,14 @@ def patching(
     parameters: dict[str, Any] = {"task_id": task_id, "owner": owner, "now": now}
     for name, value in changes.items():
         parameters[f"new_{name}"] = _stored(value)
-    versioned = condition is not None and condition.versions is not None
-    if condition is not None and condition.versions is not None:
-        parameters["versions"] = sorted(condition.versions)
+    # `*` (versions None) asks only that the task exist, which every edit checks anyway.
+    versions = condition.versions if condition is not None else None
+    if versions is not None:
+        parameters["versions"] = sorted(versions)
     fields = tuple(name for name in _PATCHABLE if name in changes)
     return (
-        _patch_statement(_PatchShape(fields, versioned, serialized=False)),
-        _patch_statement(_PatchShape(fields, versioned, serialized=True)),
+        _patch_statement(_PatchShape(fields, versions is not None, serialized=False)),
+        _patch_statement(_PatchShape(fields, versions is not None, serialized=True)),
         parameters,
     )
 
