@@ -116,7 +116,19 @@ def test_behind_pgbouncer_statement_caches_are_off_and_no_startup_timeout_is_sen
     assert arguments["statement_cache_size"] == 0
     assert arguments["prepared_statement_cache_size"] == 0
     assert arguments["prepared_statement_name_func"]() != arguments["prepared_statement_name_func"]()
-    assert arguments["server_settings"] == {"application_name": "taskhub"}
+    # Only what PgBouncer accepts at start-up (and sets on every server connection it lends).
+    assert arguments["server_settings"] == {
+        "application_name": "taskhub",
+        "DateStyle": "ISO",
+        "TimeZone": "UTC",
+    }
+
+
+def test_the_time_zone_and_date_style_of_a_url_give_way_to_utc_and_iso() -> None:
+    url = f"{NEON_DIRECT}&options=-c%20TimeZone%3DEurope/Paris%20-c%20DateStyle%3DSQL"
+    arguments = connect_arguments(parse_database_url(url), PoolSettings())
+    assert arguments["server_settings"]["TimeZone"] == "UTC"
+    assert arguments["server_settings"]["DateStyle"] == "ISO"
 
 
 def test_a_direct_connection_sends_the_statement_timeout_at_start_up() -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql
 from taskhub.adapters.postgres.engine import PoolSettings, driver_arguments
 from taskhub.adapters.postgres.errors import is_transient
 from taskhub.adapters.postgres.pool import PoolStatus
+from taskhub.adapters.postgres.timestamps import read_timestamps_as_text
 from taskhub.adapters.postgres.url import PoolerMode, parse_database_url
 from taskhub.ports.repositories import StorageUnavailable
 
@@ -106,6 +107,7 @@ class DriverPool:
             # on demand.
             max_inactive_connection_lifetime=self._settings.recycle_seconds,
             reset=_keep,
+            init=read_timestamps_as_text,
             **self._connect,
         )
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import pool as sa_pool
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from taskhub.adapters.postgres.timestamps import SESSION_SETTINGS
 from taskhub.adapters.postgres.url import (
     ConnectionTarget,
     PoolerMode,
@@ -45,11 +46,14 @@ def _prepared_statement_name() -> str:
 def driver_arguments(target: ConnectionTarget, pool: PoolSettings) -> dict[str, Any]:
     """What `asyncpg.connect` takes besides the address and credentials."""
     arguments: dict[str, Any] = {"timeout": pool.connect_timeout_seconds, **target.connect_args}
-    server_settings = {"application_name": "taskhub", **target.server_settings}
+    # The driver pools read timestamps as text, which only these settings make ISO 8601 in UTC
+    # (timestamps.py): they win over the URL's.
+    server_settings = {"application_name": "taskhub", **target.server_settings, **SESSION_SETTINGS}
     if target.behind_pgbouncer:
         # PgBouncer refuses unknown startup parameters (statement_timeout is set per transaction
         # instead, see driver_pool.py) and cannot keep prepared statements across transactions.
-        server_settings = {"application_name": server_settings["application_name"]}
+        # It knows DateStyle and TimeZone: it sets them on whichever server connection it lends.
+        server_settings = {"application_name": server_settings["application_name"], **SESSION_SETTINGS}
         arguments["statement_cache_size"] = 0
     elif pool.statement_timeout_ms:
         server_settings["statement_timeout"] = str(pool.statement_timeout_ms)
