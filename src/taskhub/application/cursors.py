@@ -24,8 +24,13 @@ _SYNC_VERSION: Final = 1
 MAX_TOKEN_LENGTH: Final = 1024
 
 
+# json.dumps builds a new encoder on every call that passes it any option; every page but the last
+# carries a cursor.
+_COMPACT_JSON: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
+
+
 def _encode(payload: dict[str, Any]) -> str:
-    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=True).encode()
+    raw = _COMPACT_JSON.encode(payload).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
