@@ -1,11 +1,11 @@
 """Timestamps between PostgreSQL and the driver pools: as ISO 8601 text, read by
 `datetime.fromisoformat`.
 
-asyncpg decodes a binary `timestamptz` by building a `timedelta` and adding it to its epoch,
-about 0.45 us a value; a page of 51 tasks carries 102 of them (`created_at` and `updated_at`),
-half of what the driver spends reading the page (bench/README.md). `datetime.fromisoformat` reads
-PostgreSQL's text in a tenth of that; PostgreSQL spends about 0.1 us more per value writing text
-than binary, so a page costs the machine about 20 us less in all.
+asyncpg decodes a binary `timestamptz` by building a `timedelta` and adding it to its epoch. A
+page of 51 tasks carries 102 of them (`created_at` and `updated_at`): 40 of the 93 us the driver
+spent reading the page. `datetime.fromisoformat` reads PostgreSQL's ISO text in a fifth of the
+time; the page now costs the driver 63 us, and PostgreSQL 11 us more (it writes text instead of
+binary). Served, list-50 answers 7-8% more requests per second (bench/README.md).
 
 The text is ISO 8601 only under `DateStyle` ISO, and comes in UTC (`+00`, which gives the same
 `timezone.utc` asyncpg's decoder gives) only under `TimeZone` UTC: `SESSION_SETTINGS` pins both
