@@ -33,20 +33,13 @@ async def binary(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     await connection.close()
 
 
-@pytest.fixture(scope="module")
-async def pool(database_url: str) -> AsyncIterator[ReadPool]:
-    read_pool = ReadPool(database_url, PoolSettings(read_size=1))
-    yield read_pool
-    await read_pool.close()
-
-
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(moment=_MOMENTS)
 async def test_a_timestamp_reads_and_writes_as_the_binary_codec_does(
-    pool: ReadPool, binary: asyncpg.Connection, moment: datetime
+    read_pool: ReadPool, binary: asyncpg.Connection, moment: datetime
 ) -> None:
     as_text = moment.isoformat()
-    async with pool.connection() as connection:
+    async with read_pool.connection() as connection:
         read = await connection.fetchval("SELECT $1::text::timestamptz", as_text)
         # Written as a parameter, read back as PostgreSQL's text of it.
         written = await connection.fetchval("SELECT $1::timestamptz::text", moment)
@@ -56,10 +49,10 @@ async def test_a_timestamp_reads_and_writes_as_the_binary_codec_does(
 
 
 async def test_infinity_reads_as_the_binary_codecs_end_of_time_in_utc(
-    pool: ReadPool, binary: asyncpg.Connection
+    read_pool: ReadPool, binary: asyncpg.Connection
 ) -> None:
     # asyncpg's binary codec gives a naive datetime there, which no aware one compares with.
-    async with pool.connection() as connection:
+    async with read_pool.connection() as connection:
         for value in ("infinity", "-infinity"):
             query = f"SELECT '{value}'::timestamptz"
             assert await connection.fetchval(query) == (await binary.fetchval(query)).replace(tzinfo=UTC)
