@@ -89,7 +89,7 @@ async def test_invalid_query_values_are_400_naming_the_parameter(
     problem = assert_problem(
         await client.get(f"/api/tasks?{query}", headers=auth(ALICE)), 400, "invalid-parameter"
     )
-    assert [e["location"] for e in problem["errors"]] == [parameter]
+    assert [e["field"] for e in problem["errors"]] == [parameter]
 
 
 async def first_page(client: Client, query: str) -> tuple[dict[str, Any], str | None]:
@@ -185,7 +185,7 @@ async def test_the_feed_never_shows_another_users_changes(client: Client) -> Non
 async def test_a_malformed_since_is_400(client: Client, since: str) -> None:
     response = await client.get(f"/api/tasks/changes?since={since}", headers=auth(ALICE))
     problem = assert_problem(response, 400, "invalid-parameter")
-    assert problem["errors"][0]["location"] == "since"
+    assert [e["field"] for e in problem["errors"]] == ["since"]
 
 
 async def test_a_since_older_than_the_purged_tombstones_is_410(container: Container) -> None:

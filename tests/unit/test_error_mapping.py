@@ -7,7 +7,7 @@ import taskhub.ports.token_verifier
 from taskhub.domain.errors import (
     EditConflict,
     IdempotencyKeyReused,
-    InvalidQuery,
+    InvalidParameter,
     InvalidTask,
     PreconditionFailed,
     RequestInFlight,
@@ -34,7 +34,7 @@ def test_every_taskhub_error_has_a_status() -> None:
     samples: dict[type, TaskhubError] = {
         TaskNotFound: TaskNotFound(),
         InvalidTask: InvalidTask([]),
-        InvalidQuery: InvalidQuery("limit", "bad"),
+        InvalidParameter: InvalidParameter("limit", "bad"),
         EditConflict: EditConflict(),
         PreconditionFailed: PreconditionFailed(3),
         RequestInFlight: RequestInFlight(),
@@ -48,7 +48,7 @@ def test_every_taskhub_error_has_a_status() -> None:
     assert statuses == {
         "TaskNotFound": 404,
         "InvalidTask": 422,
-        "InvalidQuery": 400,
+        "InvalidParameter": 400,
         "EditConflict": 409,
         "PreconditionFailed": 412,
         "RequestInFlight": 409,

@@ -10,7 +10,7 @@ from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from taskhub.adapters.system import RandomIdGenerator
 from taskhub.application.operation_log import user_hash
 from taskhub.application.tasks import IdempotentRequest, TaskService
-from taskhub.domain.errors import EditConflict, InvalidQuery, TaskNotFound
+from taskhub.domain.errors import EditConflict, InvalidParameter, TaskNotFound
 from taskhub.domain.model import Task, TaskContent, TaskPatch, UserId
 from taskhub.ports.idempotency import StoredReply
 from tests.factories import T0, FixedClock, user
@@ -59,13 +59,13 @@ async def test_a_foreign_task_is_not_found_for_every_use_case(service: TaskServi
 
 @pytest.mark.parametrize("limit", [0, 101, -1])
 async def test_page_size_is_bounded(service: TaskService, limit: int) -> None:
-    with pytest.raises(InvalidQuery, match="limit"):
+    with pytest.raises(InvalidParameter, match="limit"):
         await service.list(user(), limit=limit)
 
 
 @pytest.mark.parametrize("cursor", ["", "!!!", "eyJ2IjoyfQ", "x" * 600])
 async def test_a_cursor_we_did_not_issue_is_refused(service: TaskService, cursor: str) -> None:
-    with pytest.raises(InvalidQuery, match="cursor"):
+    with pytest.raises(InvalidParameter, match="cursor"):
         await service.list(user(), cursor=cursor)
 
 

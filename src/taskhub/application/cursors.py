@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
-from taskhub.domain.errors import InvalidQuery
+from taskhub.domain.errors import InvalidParameter
 from taskhub.domain.listing import PageKey, Sort, SortField, SortValue, TaskFilter
 from taskhub.domain.model import TITLE_MAX_LENGTH, Priority, TaskId
 
@@ -36,13 +36,13 @@ def _encode(payload: dict[str, Any]) -> str:
 
 def _decode(token: str, parameter: str) -> dict[str, Any]:
     if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise InvalidQuery(parameter, "is not a token this service issued")
+        raise InvalidParameter(parameter, "is not a token this service issued")
     try:
         payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (binascii.Error, ValueError) as exc:
-        raise InvalidQuery(parameter, "is not a token this service issued") from exc
+        raise InvalidParameter(parameter, "is not a token this service issued") from exc
     if not isinstance(payload, dict):
-        raise InvalidQuery(parameter, "is not a token this service issued")
+        raise InvalidParameter(parameter, "is not a token this service issued")
     return payload
 
 
@@ -58,13 +58,13 @@ def encode_cursor(sort: Sort, wanted: TaskFilter, key: PageKey) -> str:
 def decode_cursor(cursor: str, sort: Sort, wanted: TaskFilter) -> PageKey:
     payload = _decode(cursor, "cursor")
     if payload.get("v") != _CURSOR_VERSION:
-        raise InvalidQuery("cursor", "is not a cursor this service issued")
+        raise InvalidParameter("cursor", "is not a cursor this service issued")
     if payload.get("b") != _binding(sort, wanted):
-        raise InvalidQuery("cursor", "was made for another sort or other filters; start again without it")
+        raise InvalidParameter("cursor", "was made for another sort or other filters; start again without it")
     try:
         return PageKey(value=_sort_value(sort.field, payload["k"]), id=TaskId(UUID(str(payload["i"]))))
     except (KeyError, ValueError, TypeError) as exc:
-        raise InvalidQuery("cursor", "is not a cursor this service issued") from exc
+        raise InvalidParameter("cursor", "is not a cursor this service issued") from exc
 
 
 def _sort_value(field: SortField, raw: Any) -> SortValue:
@@ -105,5 +105,5 @@ def decode_sync_token(token: str) -> int:
         or isinstance(sequence, bool)
         or sequence < 0
     ):
-        raise InvalidQuery("since", "is not a sync token this service issued")
+        raise InvalidParameter("since", "is not a sync token this service issued")
     return sequence

@@ -14,7 +14,7 @@ from taskhub.application.retry import RetryPolicy, retried
 from taskhub.domain.errors import (
     EditConflict,
     IdempotencyKeyReused,
-    InvalidQuery,
+    InvalidParameter,
     PreconditionFailed,
     RequestInFlight,
     SyncTokenExpired,
@@ -359,7 +359,7 @@ class TaskService:
 
 def _check_page_size(limit: int) -> None:
     if not PAGE_SIZE_MIN <= limit <= PAGE_SIZE_MAX:
-        raise InvalidQuery("limit", f"must be between {PAGE_SIZE_MIN} and {PAGE_SIZE_MAX}")
+        raise InvalidParameter("limit", f"must be between {PAGE_SIZE_MIN} and {PAGE_SIZE_MAX}")
 
 
 async def _existing(

@@ -32,11 +32,12 @@ class InvalidTask(TaskhubError):
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
 
 
-class InvalidQuery(TaskhubError):
-    """A query parameter (page size, cursor, ...) cannot be honoured."""
+class InvalidParameter(TaskhubError):
+    """A query parameter or header (page size, cursor, If-Match, ...) cannot be honoured."""
 
     def __init__(self, parameter: str, message: str) -> None:
         self.parameter = parameter
+        self.message = message
         super().__init__(f"{parameter}: {message}")
 
 

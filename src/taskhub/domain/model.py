@@ -91,12 +91,13 @@ class TaskContent:
 
     def __post_init__(self) -> None:
         errors: list[FieldError] = []
+        # In the order of the fields, so errors are listed as a form shows them.
         title = _check_line("title", self.title, TITLE_MAX_LENGTH, errors)
         _check_text("description", self.description, DESCRIPTION_MAX_LENGTH, errors)
+        priority = _check_priority(self.priority, errors)
         due_at = _check_due_at(self.due_at, errors)
         _check_time_zone(self.time_zone, errors)
         tags = _check_tags(self.tags, errors)
-        priority = _check_priority(self.priority, errors)
         if errors:
             raise InvalidTask(errors)
         # Frozen dataclass: normalised values are written once, here, before anyone sees them
@@ -184,14 +185,14 @@ class TaskPatch:
             title = _check_line("title", title, TITLE_MAX_LENGTH, errors)
         if not isinstance(self.description, _Keep):
             _check_text("description", self.description, DESCRIPTION_MAX_LENGTH, errors)
+        if not isinstance(priority, _Keep):
+            priority = _check_priority(priority, errors)
         if not isinstance(due_at, _Keep):
             due_at = _check_due_at(due_at, errors)
         if not isinstance(self.time_zone, _Keep):
             _check_time_zone(self.time_zone, errors)
         if not isinstance(tags, _Keep):
             tags = _check_tags(tags, errors)
-        if not isinstance(priority, _Keep):
-            priority = _check_priority(priority, errors)
         if errors:
             raise InvalidTask(errors)
         return replace(self, title=title, due_at=due_at, tags=tags, priority=priority)

@@ -7,6 +7,7 @@ decodes the raw bytes once, strictly, straight into the handler's `data` type.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 import msgspec
@@ -26,11 +27,14 @@ class MalformedJson(Exception):
 
 
 class InvalidBody(Exception):
-    """Well-formed JSON that does not fit the schema: wrong type, unknown field, broken limit."""
+    """Well-formed JSON that does not fit the schema: wrong type, unknown field, broken limit.
 
-    def __init__(self, message: str, location: str) -> None:
+    `field` names what the client sent, as it named it (`title`, `tags[2]`, `ops[1].title`, an
+    unknown field's own name); empty when the body as a whole has the wrong shape."""
+
+    def __init__(self, message: str, field: str) -> None:
         self.message = message
-        self.location = location
+        self.field = field
         super().__init__(message)
 
 
@@ -39,12 +43,31 @@ def _is_json(content_type: str) -> bool:
     return media_type in _JSON_TYPES or media_type.endswith(_JSON_SUFFIX)
 
 
-def _split_validation_message(message: str) -> tuple[str, str]:
-    # msgspec says "Expected `int`, got `str` - at `$.priority`"; the location is the JSON path.
-    text, _, location = message.rpartition(" - at `")
-    if not text:
-        return message, "$"
-    return text, location.rstrip("`")
+# msgspec's messages: what is wrong, then where (a JSON path from `$`, the body) unless it is the
+# body itself: "Expected `int`, got `str` - at `$.tags[2]`".
+_MESSAGE: Final = re.compile(r"(?P<text>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.DOTALL)
+_UNKNOWN_FIELD: Final = "Object contains unknown field `"
+_MISSING_FIELD: Final = "Object missing required field `"
+
+
+def _joined(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def body_problem(message: str) -> InvalidBody:
+    """msgspec's message, such as "Expected `int`, got `str` - at `$.tags[2]`", as the field the
+    client sent (`tags[2]`) and what is wrong with it."""
+    parts = _MESSAGE.fullmatch(message)
+    if parts is None:  # the pattern matches any text; kept for the type checker
+        return InvalidBody(message, "")
+    text = parts["text"]
+    # `$.a.b[2]` is a field inside the body: the client's own names, without the `$.`.
+    path = (parts["path"] or "").removeprefix(".")
+    if text.startswith(_UNKNOWN_FIELD):
+        return InvalidBody("is not a field of this request", _joined(path, text[len(_UNKNOWN_FIELD) : -1]))
+    if text.startswith(_MISSING_FIELD):
+        return InvalidBody("is required", _joined(path, text[len(_MISSING_FIELD) : -1]))
+    return InvalidBody(text, path)
 
 
 class StrictJsonRequest(Request[Any, Any, Any]):
@@ -56,8 +79,7 @@ class StrictJsonRequest(Request[Any, Any, Any]):
         try:
             return msgspec.json.decode(raw, type=target, strict=True)
         except msgspec.ValidationError as exc:
-            message, location = _split_validation_message(str(exc))
-            raise InvalidBody(message, location) from exc
+            raise body_problem(str(exc)) from exc
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             # Invalid UTF-8 inside a string surfaces as UnicodeDecodeError, not DecodeError.
             raise MalformedJson() from exc

@@ -17,7 +17,7 @@ from litestar.types import ExceptionHandlersMap
 from taskhub.domain.errors import (
     EditConflict,
     IdempotencyKeyReused,
-    InvalidQuery,
+    InvalidParameter,
     InvalidTask,
     PreconditionFailed,
     RequestInFlight,
@@ -35,6 +35,10 @@ from taskhub.ports.token_verifier import InvalidToken
 _log = logging.getLogger("taskhub.http")
 
 RETRY_AFTER_SECONDS: Final = "2"
+# Request headers a route reads, as clients and the contract spell them.
+HEADER_NAMES: Final = {
+    name.lower(): name for name in ("If-Match", "If-None-Match", "Idempotency-Key", "Last-Event-ID")
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,7 @@ class ProblemKind:
 DOMAIN_PROBLEMS: Final[dict[type[TaskhubError], ProblemKind]] = {
     TaskNotFound: ProblemKind(404, "not-found", "Not found"),
     InvalidTask: ProblemKind(422, "validation-failed", "The task breaks a rule"),
-    InvalidQuery: ProblemKind(400, "invalid-parameter", "Invalid query parameter"),
+    InvalidParameter: ProblemKind(400, "invalid-parameter", "Invalid request parameter"),
     EditConflict: ProblemKind(409, "conflict", "Conflicting request"),
     RequestInFlight: ProblemKind(409, "request-in-flight", "Request still in progress"),
     IdempotencyKeyReused: ProblemKind(422, "idempotency-key-reused", "Idempotency-Key reused"),
@@ -106,7 +110,7 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: TaskhubError) -> R
     headers: dict[str, str] = {}
     errors = None
     if isinstance(exc, InvalidTask):
-        errors = [FieldProblem(location=e.field, message=e.message) for e in exc.errors]
+        errors = [FieldProblem(field=e.field, message=e.message) for e in exc.errors]
     elif isinstance(exc, StorageUnavailable):
         headers["Retry-After"] = RETRY_AFTER_SECONDS
         _log.warning("storage unavailable", extra={"request_id": request_id_of(request)}, exc_info=exc)
@@ -126,14 +130,14 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: TaskhubError) -> R
         headers["ETag"] = f'"{exc.current_version}"'
     elif isinstance(exc, RequestInFlight):
         headers["Retry-After"] = "1"
-    elif isinstance(exc, InvalidQuery):
-        errors = [FieldProblem(location=exc.parameter, message=str(exc))]
+    elif isinstance(exc, InvalidParameter):
+        errors = [FieldProblem(field=exc.parameter, message=exc.message)]
     return _respond(request, kind, str(exc), errors=errors, headers=headers)
 
 
 def handle_invalid_body(request: Request[Any, Any, Any], exc: InvalidBody) -> Response[Problem]:
     kind = ProblemKind(422, "validation-failed", "The request body breaks the schema")
-    errors = [FieldProblem(location=exc.location, message=exc.message)]
+    errors = [FieldProblem(field=exc.field, message=exc.message)]
     return _respond(request, kind, "The request body does not match the schema.", errors=errors)
 
 
@@ -157,19 +161,26 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         # Query, path and header parameters that do not parse: name each one. (Bodies never get
         # here: StrictJsonRequest raises its own errors.)
         errors = [
-            FieldProblem(location=str(e["key"]), message=str(e.get("message", "invalid")))
+            FieldProblem(field=_parameter_name(e), message=str(e.get("message", "invalid")))
             for e in exc.extra
             if isinstance(e, dict) and "key" in e
         ]
-        if [e.location for e in errors] == ["data"]:
+        if [e.field for e in errors] == ["data"]:
             # Litestar's way of saying the JSON body is missing altogether.
             return _respond(request, _MISSING_BODY, "This request needs a JSON body.")
         if errors:
-            kind = DOMAIN_PROBLEMS[InvalidQuery]
+            kind = DOMAIN_PROBLEMS[InvalidParameter]
             return _respond(request, kind, "A request parameter is invalid.", errors=errors)
     detail = exc.detail if exc.status_code != 401 else "Authentication is required."
     headers = dict(exc.headers or {})
     return _respond(request, kind, detail, errors=errors or None, headers=headers)
+
+
+def _parameter_name(error: dict[str, Any]) -> str:
+    """A query parameter as sent; a header by its usual spelling (Litestar names it after the
+    handler's argument, `if_match`)."""
+    key = str(error["key"])
+    return HEADER_NAMES.get(key.lower().replace("_", "-"), key)
 
 
 def handle_rate_limited(request: Request[Any, Any, Any], exc: RateLimited) -> Response[Problem]:

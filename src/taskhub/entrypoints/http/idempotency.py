@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request, Response
 
 from taskhub.application.tasks import IdempotentOutcome, IdempotentRequest
-from taskhub.domain.errors import InvalidQuery
+from taskhub.domain.errors import InvalidParameter
 from taskhub.domain.model import IDEMPOTENCY_KEY_MAX_LENGTH, Task
 from taskhub.entrypoints.http.preconditions import etag
 from taskhub.entrypoints.http.schemas import TaskRead
@@ -27,7 +27,9 @@ def validated_key(raw: str | None) -> str | None:
     if raw is None:
         return None
     if not _PRINTABLE_ASCII.fullmatch(raw):
-        raise InvalidQuery(HEADER, f"must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters")
+        raise InvalidParameter(
+            HEADER, f"must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters"
+        )
     return raw
 
 

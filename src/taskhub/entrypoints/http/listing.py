@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlencode
 
-from taskhub.domain.errors import InvalidQuery
+from taskhub.domain.errors import InvalidParameter
 from taskhub.domain.listing import SEARCH_MAX_LENGTH, TAG_FILTER_MAX_COUNT, Sort, SortField, TaskFilter
 from taskhub.domain.model import TAG_MAX_LENGTH, Priority
 
@@ -17,7 +17,7 @@ def parse_sort(text: str) -> Sort:
     try:
         return Sort.parse(text)
     except ValueError:
-        raise InvalidQuery("sort", f"must be one of {', '.join(SORT_VALUES)}") from None
+        raise InvalidParameter("sort", f"must be one of {', '.join(SORT_VALUES)}") from None
 
 
 def _moment(parameter: str, text: str | None) -> datetime | None:
@@ -26,9 +26,11 @@ def _moment(parameter: str, text: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text.strip().replace(" ", "+"))
     except ValueError:
-        raise InvalidQuery(parameter, "must be an RFC 3339 timestamp such as 2026-12-24T18:00:00Z") from None
+        raise InvalidParameter(
+            parameter, "must be an RFC 3339 timestamp such as 2026-12-24T18:00:00Z"
+        ) from None
     if moment.tzinfo is None:
-        raise InvalidQuery(parameter, "must carry a UTC offset (Z or +01:00)")
+        raise InvalidParameter(parameter, "must carry a UTC offset (Z or +01:00)")
     return moment
 
 
@@ -43,7 +45,7 @@ def _priorities(values: list[str] | None) -> frozenset[Priority] | None:
     try:
         return frozenset(Priority(value) for value in _split(values))
     except ValueError:
-        raise InvalidQuery("priority", "must be none, low, medium or high") from None
+        raise InvalidParameter("priority", "must be none, low, medium or high") from None
 
 
 def _tags(values: list[str] | None) -> frozenset[str] | None:
@@ -51,7 +53,7 @@ def _tags(values: list[str] | None) -> frozenset[str] | None:
         return None
     tags = [value.strip() for value in values]
     if len(tags) > TAG_FILTER_MAX_COUNT or any(not 0 < len(tag) <= TAG_MAX_LENGTH for tag in tags):
-        raise InvalidQuery(
+        raise InvalidParameter(
             "tag", f"takes up to {TAG_FILTER_MAX_COUNT} tags of 1 to {TAG_MAX_LENGTH} characters"
         )
     return frozenset(tags)
@@ -61,9 +63,9 @@ def _text(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     if len(value) > SEARCH_MAX_LENGTH:
-        raise InvalidQuery("q", f"must be at most {SEARCH_MAX_LENGTH} characters")
+        raise InvalidParameter("q", f"must be at most {SEARCH_MAX_LENGTH} characters")
     if "\x00" in value:
-        raise InvalidQuery("q", "must not contain NUL")
+        raise InvalidParameter("q", "must not contain NUL")
     return value.strip()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from taskhub.domain.errors import InvalidQuery
+from taskhub.domain.errors import InvalidParameter
 from taskhub.domain.model import Task
 from taskhub.domain.preconditions import VersionCondition
 
@@ -22,12 +22,12 @@ def etag(task: Task) -> str:
 def _entity_tags(header: str, name: str) -> list[tuple[bool, str]]:
     """Parse `"a", W/"b"` into (weak, opaque) pairs; a malformed list is a 400."""
     if len(header) > _MAX_HEADER_LENGTH:
-        raise InvalidQuery(name, "is too long")
+        raise InvalidParameter(name, "is too long")
     tags: list[tuple[bool, str]] = []
     for part in header.split(","):
         match = _ENTITY_TAG.fullmatch(part)
         if match is None:
-            raise InvalidQuery(name, 'must be * or a list of entity tags such as "3"')
+            raise InvalidParameter(name, 'must be * or a list of entity tags such as "3"')
         tags.append((match.group(1) is not None, match.group(2)))
     return tags
 

@@ -17,7 +17,10 @@ _BASE_HEADERS: Final = {"Cache-Control": "no-store", "X-Content-Type-Options": "
 
 
 class FieldProblem(msgspec.Struct, kw_only=True):
-    location: str
+    """What the client sent that is wrong, named as the client named it: a body field (`title`,
+    `tags[2]`), a query parameter (`limit`) or a header (`If-Match`)."""
+
+    field: str
     message: str
 
 

@@ -26,13 +26,15 @@ from taskhub.domain.model import (
     TaskPatch,
 )
 
+# Trimmed fields carry no maxLength here: their limits count what is left after trimming, which
+# the domain checks (TaskContent), naming the field. The body size limit bounds the raw text.
 Title = Annotated[
     str,
     Meta(
         min_length=1,
-        max_length=TITLE_MAX_LENGTH,
         pattern=TITLE_PATTERN,
-        description="Trimmed; must not be blank; no control characters.",
+        description=f"1..{TITLE_MAX_LENGTH} characters after trimming surrounding whitespace; "
+        "no control characters.",
         examples=["Buy milk"],
     ),
 ]
@@ -44,11 +46,21 @@ Description = Annotated[
         description="Free text; newlines and tabs allowed, other control characters not.",
     ),
 ]
-Tag = Annotated[str, Meta(min_length=1, max_length=TAG_MAX_LENGTH, pattern=TAG_PATTERN)]
+Tag = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        pattern=TAG_PATTERN,
+        description=f"1..{TAG_MAX_LENGTH} characters after trimming surrounding whitespace.",
+    ),
+]
 Tags = Annotated[
     list[Tag],
     Meta(
-        max_length=TAGS_MAX_COUNT, description="Duplicates are removed; order is kept.", examples=[["home"]]
+        max_length=TAGS_MAX_COUNT,
+        description=f"At most {TAGS_MAX_COUNT} tags, each 1..{TAG_MAX_LENGTH} characters after trimming "
+        "surrounding whitespace, no control characters; duplicates are removed, order is kept.",
+        examples=[["home"]],
     ),
 ]
 DueAt = Annotated[
