@@ -137,7 +137,29 @@ def attacks() -> list[Any]:
             bearer(jose_jwt.encode(better_auth_claims(), "x" * 32, algorithm="HS512")),
             "bad signature",
         ),
+        "a critical header extension": (
+            bearer(eddsa.sign(better_auth_claims(), crit=["exp"])),
+            "malformed",
+        ),
     }
+    # Registered claims of the wrong JSON type: each a 401 naming why, never a 500.
+    for claim, raw, reason in [
+        ("exp", '"2100000000"', "invalid claims"),
+        ("exp", "[2100000000]", "invalid claims"),
+        ("exp", "null", "invalid claims"),
+        ("exp", "true", "invalid claims"),
+        ("exp", "1e400", "malformed"),
+        ("nbf", '{"at": 1}', "invalid claims"),
+        ("iat", '"yesterday"', "invalid claims"),
+        ("sub", "42", "invalid claims"),
+        ("iss", "42", "invalid claims"),
+        ("aud", '{"aud": "x"}', "invalid claims"),
+        ("jti", "[1]", "invalid claims"),
+    ]:
+        claims = better_auth_claims()
+        claims.pop(claim, None)
+        payload = json.dumps(claims)[:-1] + f', "{claim}": {raw}}}'
+        cases[f"{claim} as {raw}"] = (bearer(eddsa.sign_payload(payload.encode())), reason)
     return [pytest.param(headers, reason, id=name) for name, (headers, reason) in cases.items()]
 
 

@@ -41,6 +41,12 @@ class KeyPair:
             claims, self.private_key, algorithm=self.algorithm, headers={"kid": self.kid, **header}
         )
 
+    def sign_payload(self, payload: bytes) -> str:
+        """Any bytes as the payload, JSON or not: for claims no JSON encoder would write."""
+        return pyjwt.PyJWS().encode(
+            payload, self.private_key, algorithm=self.algorithm, headers={"kid": self.kid}
+        )
+
 
 def generate(algorithm: str) -> KeyPair:
     private: Any
