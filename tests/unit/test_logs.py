@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import uuid
+from collections.abc import Callable
 
+import asyncpg
 import pytest
 
-from taskhub.entrypoints.logs import REQUEST_ID, JsonLineFormatter
+from taskhub.domain.errors import TaskNotFound
+from taskhub.entrypoints.logs import REQUEST_ID, JsonLineFormatter, format_exception
+from taskhub.ports.repositories import StorageUnavailable
 
 
 def render(message: str, *, exc_info: bool = False, **extra: object) -> dict[str, object]:
@@ -67,4 +72,81 @@ def test_an_exception_is_one_field_of_the_same_line() -> None:
         raise ValueError("broken")
     except ValueError:
         line = render("failed", exc_info=True)
-    assert "ValueError: broken" in str(line["exception"])
+    exception = str(line["exception"])
+    assert exception.startswith("Traceback (most recent call last):")
+    assert exception.endswith("\nValueError")
+    assert "test_an_exception_is_one_field_of_the_same_line" in exception
+
+
+def failing(secret: str) -> None:
+    token = "eyJ" + secret  # a local a frame holds: never printed
+    raise RuntimeError(f"could not verify {token} with {secret}")
+
+
+def formatted(action: Callable[[], None]) -> str:
+    try:
+        action()
+    except BaseException:
+        return format_exception(sys.exc_info())  # type: ignore[arg-type]
+    raise AssertionError("the action raised nothing")
+
+
+# Made at run time: a traceback shows source lines, and these must not be in any of them.
+HIDDEN = "hidden-" + uuid.uuid4().hex
+
+
+def test_a_traceback_shows_frames_and_classes_but_no_local_values() -> None:
+    text = formatted(lambda: failing(HIDDEN))
+    assert HIDDEN not in text
+    assert 'File "' in text
+    assert "in failing" in text
+    assert text.endswith("\nRuntimeError")
+
+
+def test_a_database_error_is_logged_by_its_class_and_sqlstate_never_its_message() -> None:
+    error = asyncpg.CheckViolationError(
+        f'new row for relation "tasks" violates check constraint\nDETAIL: Failing row contains ({HIDDEN}).'
+    )
+    error.sqlstate, error.constraint_name, error.table_name = "23514", "ck_tasks_title", "tasks"  # type: ignore[misc]
+
+    def fail() -> None:
+        raise error
+
+    text = formatted(fail)
+    assert HIDDEN not in text
+    assert "Failing row" not in text
+    assert text.endswith(
+        "asyncpg.exceptions.CheckViolationError "
+        "(sqlstate=23514, table_name=tasks, constraint_name=ck_tasks_title)"
+    )
+
+
+def test_taskhub_s_own_messages_are_kept() -> None:
+    def fail() -> None:
+        raise TaskNotFound()
+
+    assert formatted(fail).endswith("taskhub.domain.errors.TaskNotFound: No task with this id exists.")
+
+
+def test_a_chain_of_exceptions_is_printed_first_cause_first_with_what_linked_them() -> None:
+    def fail() -> None:
+        try:
+            failing(HIDDEN)
+        except RuntimeError as exc:
+            raise StorageUnavailable("The database is unavailable.") from exc
+
+    text = formatted(fail)
+    first, link, last = text.partition("The above exception was the direct cause of the following exception:")
+    assert link
+    assert first.rstrip().endswith("RuntimeError")
+    assert last.rstrip().endswith("StorageUnavailable: The database is unavailable.")
+    assert HIDDEN not in text
+
+
+def test_a_connection_error_keeps_its_errno_name_not_its_text() -> None:
+    def fail() -> None:
+        raise ConnectionRefusedError(111, f"refused by db.internal:5432 as user {HIDDEN}")
+
+    text = formatted(fail)
+    assert text.endswith("ConnectionRefusedError (errno=ECONNREFUSED)")
+    assert HIDDEN not in text
