@@ -6,10 +6,8 @@ import ssl
 from typing import Any
 
 import pytest
-from sqlalchemy.exc import DBAPIError
 
 from taskhub.adapters.postgres.engine import PoolSettings, connect_arguments
-from taskhub.adapters.postgres.errors import is_transient
 from taskhub.adapters.postgres.url import InvalidDatabaseUrl, parse_database_url
 
 NEON_POOLED = (
@@ -135,31 +133,3 @@ def test_a_direct_connection_sends_the_statement_timeout_at_start_up() -> None:
     arguments = connect_arguments(parse_database_url(NEON_DIRECT), PoolSettings(statement_timeout_ms=5000))
     assert arguments["server_settings"]["statement_timeout"] == "5000"
     assert "statement_cache_size" not in arguments
-
-
-class _DriverError(Exception):
-    def __init__(self, sqlstate: str) -> None:
-        super().__init__(sqlstate)
-        self.sqlstate = sqlstate
-
-
-@pytest.mark.parametrize(
-    ("sqlstate", "transient"),
-    [
-        ("40001", True),  # serialization failure
-        ("40P01", True),  # deadlock
-        ("57P01", True),  # admin shutdown
-        ("57P03", True),  # cannot connect now (starting up, Neon waking)
-        ("08006", True),  # connection failure
-        ("53300", True),  # too many connections
-        ("23505", False),  # unique violation: a bug, not weather
-        ("42P01", False),  # undefined table
-    ],
-)
-def test_transient_database_errors_are_told_apart(sqlstate: str, transient: bool) -> None:
-    error = DBAPIError("SELECT 1", {}, _DriverError(sqlstate))
-    assert is_transient(error) is transient
-
-
-def test_a_reset_connection_is_transient() -> None:
-    assert is_transient(ConnectionResetError()) is True

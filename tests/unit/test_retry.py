@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from types import TracebackType
 from typing import Self
 
@@ -78,3 +80,42 @@ def test_backoff_is_jittered_and_capped() -> None:
     delays = [policy.delay(attempt) for attempt in range(1, 6) for _ in range(50)]
     assert all(0 <= d <= 0.3 for d in delays)
     assert len(set(delays)) > 1
+
+
+# The deadline is measured in wall-clock time because it is what a client is promised; 0.2 s keeps
+# these tests short, and the bounds leave room for a busy machine.
+
+
+async def test_a_use_case_that_hangs_is_abandoned_at_the_deadline() -> None:
+    policy = RetryPolicy(deadline_seconds=0.2)
+    hung = asyncio.Event()
+
+    async def wait_forever() -> None:
+        await hung.wait()
+
+    started = time.monotonic()
+    with pytest.raises(StorageUnavailable) as exc:
+        await policy.run(wait_forever)
+    assert 0.15 <= time.monotonic() - started < 1.0
+    assert exc.value.retryable is False
+
+
+class SteadyBackoff(RetryPolicy):
+    def delay(self, attempt: int) -> float:
+        return 0.15
+
+
+async def test_no_retry_starts_whose_backoff_would_end_past_the_deadline() -> None:
+    policy = SteadyBackoff(attempts=10, deadline_seconds=0.2)
+    calls = 0
+
+    async def flaky() -> None:
+        nonlocal calls
+        calls += 1
+        raise transient()
+
+    started = time.monotonic()
+    with pytest.raises(StorageUnavailable):
+        await policy.run(flaky)
+    assert time.monotonic() - started < 0.2
+    assert calls == 2  # at 0 s, at 0.15 s; a third would start at 0.3 s

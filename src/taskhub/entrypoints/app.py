@@ -133,7 +133,7 @@ def create_app(container: Container, *, open_pools_at_start: bool = False) -> Li
             await jwks.close()
         for pool in pools:
             await pool.close()
-        await container.health_engine().dispose()
+        await container.health_pool().close()
 
     async def open_pool(pool: DriverPool) -> None:
         # Open every connection now rather than on the first requests. In the background: a

@@ -6,7 +6,8 @@ from dependency_injector import containers, providers
 
 from taskhub.adapters.jose_tokens import JoseTokenVerifier
 from taskhub.adapters.jwks import JwksCache
-from taskhub.adapters.postgres.engine import PoolSettings, create_engine
+from taskhub.adapters.postgres.driver_pool import DriverPool
+from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.adapters.postgres.migrations import head_revision
 from taskhub.adapters.postgres.read_pool import ReadPool
 from taskhub.adapters.postgres.readiness import PostgresReadiness
@@ -62,7 +63,11 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ids=ids,
         idempotency_ttl=settings.provided.idempotency_ttl,
-        retry_policy=providers.Factory(RetryPolicy, attempts=settings.provided.db_retry_attempts),
+        retry_policy=providers.Factory(
+            RetryPolicy,
+            attempts=settings.provided.db_retry_attempts,
+            deadline_seconds=settings.provided.pool.acquire_timeout_seconds,
+        ),
     )
     maintenance = providers.Singleton(
         MaintenanceService,
@@ -80,14 +85,16 @@ class Container(containers.DeclarativeContainer):
         jwks_issuer=settings.provided.jwks_issuer,
         jwks_audience=settings.provided.jwks_audience,
         leeway_seconds=settings.provided.jwt_leeway_seconds,
+        clock=clock,
     )
     # Readiness has a one-connection pool of its own: a main pool busy with slow requests must
     # not make a healthy database look down (nor the other way round).
-    health_engine = providers.Singleton(
-        create_engine,
+    health_pool = providers.Singleton(
+        DriverPool,
         database_url=settings.provided.database_url,
         pool=providers.Object(HEALTH_POOL),
         pooler=settings.provided.database_pooler,
+        size=1,
     )
     rate_limits = providers.Singleton(
         RateLimits,
@@ -97,6 +104,6 @@ class Container(containers.DeclarativeContainer):
     )
     readiness = providers.Singleton(
         PostgresReadiness,
-        engine=health_engine,
+        pool=health_pool,
         expected_revision=providers.Callable(head_revision),
     )

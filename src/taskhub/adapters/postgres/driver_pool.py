@@ -143,6 +143,13 @@ class DriverPool:
             self._waiting -= 1
         try:
             yield connection
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                # Cancelled (a request's deadline passed) in the middle of who knows what: finding
+                # out would mean waiting on the network again. Closed, it goes back at once, and
+                # the pool opens a new one when needed.
+                connection.terminate()
+            raise
         finally:
             await quietly(pool.release(connection), "returning a connection to the pool")
 

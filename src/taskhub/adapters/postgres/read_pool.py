@@ -34,5 +34,9 @@ class ReadPool(DriverPool):
                 )
             try:
                 yield connection
-            finally:
+            except Exception:
                 await end_transaction(connection)
+                raise
+            else:
+                await end_transaction(connection)
+            # Cancelled: no rollback to wait for; acquire() closes the connection, which ends it.

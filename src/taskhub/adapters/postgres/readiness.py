@@ -1,19 +1,23 @@
-"""Readiness on PostgreSQL: the database answers quickly and its schema is the one we expect."""
+"""Readiness on PostgreSQL: the database answers quickly and its schema is the one we expect.
+
+It asks on a pool of its own (one connection, the run-time driver's): a main pool busy with slow
+requests must not make a healthy database look down, nor the other way round.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+import asyncpg
 
-from taskhub.adapters.postgres.errors import connect, storage_errors
+from taskhub.adapters.postgres.driver_pool import DriverPool
+from taskhub.adapters.postgres.errors import storage_errors
 from taskhub.ports.repositories import StorageUnavailable
 
 
 class PostgresReadiness:
-    def __init__(self, engine: AsyncEngine, expected_revision: str, timeout_seconds: float = 2.0) -> None:
-        self._engine = engine
+    def __init__(self, pool: DriverPool, expected_revision: str, timeout_seconds: float = 2.0) -> None:
+        self._pool = pool
         self._expected_revision = expected_revision
         self._timeout = timeout_seconds
 
@@ -27,13 +31,12 @@ class PostgresReadiness:
         return []
 
     async def _current_revision(self) -> str | None:
-        connection = await connect(self._engine)
-        try:
-            async with storage_errors():
-                exists = await connection.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
-                if not exists:
-                    return None
-                revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
-                return None if revision is None else str(revision)
-        finally:
-            await connection.close()
+        async with self._pool.acquire() as connection:
+            try:
+                async with storage_errors():
+                    revision = await connection.fetchval("SELECT version_num FROM alembic_version")
+            except StorageUnavailable as exc:
+                if isinstance(exc.__cause__, asyncpg.UndefinedTableError):
+                    return None  # never migrated
+                raise
+        return None if revision is None else str(revision)

@@ -30,5 +30,9 @@ class WritePool(DriverPool):
                 await connection.execute(self._begin)
             try:
                 yield connection
-            finally:
+            except Exception:
                 await end_transaction(connection)
+                raise
+            else:
+                await end_transaction(connection)
+            # Cancelled: no rollback to wait for; acquire() closes the connection, which ends it.
