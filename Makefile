@@ -2,55 +2,81 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# What is installed, by lock: serving needs the runtime and the embedded PostgreSQL only; the
+# tests need the development tools too (a superset). Each stamp is redone when its lock changes.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format install clean lock fuzz bench
+.PHONY: run test test-tools test-embedded lint format install install-dev clean lock fuzz bench smoke
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); \
+	  echo "$(PYTHON) -m venv failed: install Python's venv module (Debian/Ubuntu: sudo apt-get install python3-venv)" >&2; \
+	  exit 2; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the locked dependencies change; the lock pins every package with hashes.
-$(STAMP): requirements-dev.lock pyproject.toml | $(BIN)/python
+# The locks pin every package with hashes.
+$(RUN_STAMP): requirements-run.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-run.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(RUN_STAMP)
+
+$(DEV_STAMP): requirements-dev.lock pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	@touch $(STAMP)
+	@touch $(DEV_STAMP) $(RUN_STAMP)
 
-install: $(STAMP)
+install: $(RUN_STAMP)
+install-dev: $(DEV_STAMP)
 
 ## Serve the API on $(HOST):$(PORT) (127.0.0.1:8000); embedded PostgreSQL unless DATABASE_URL is set.
 run: install
 	$(BIN)/taskhub serve
 
 ## Lint, type-check, then run the whole test suite.
-test: install lint
-	@scripts/ensure-test-services.sh
+test: test-tools install-dev lint
 	$(BIN)/python -m pytest
 
-lint: install
+## The suites that talk to PostgreSQL, on the embedded server whatever TEST_DATABASE_URL says
+## (the newcomer's path; CI runs it next to `make test`).
+test-embedded: test-tools install-dev
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest tests/adapters tests/contract tests/migrations tests/resilience
+
+# Programs some tests start themselves; checked before anything is installed, so a missing one
+# stops the run at once with one line saying how to get it.
+test-tools:
+	@scripts/ensure-test-services.sh
+
+lint: install-dev
 	$(BIN)/ruff check src tests migrations scripts bench
 	$(BIN)/ruff format --check src tests migrations scripts bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python scripts/audit.py
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix src tests migrations scripts bench
 	$(BIN)/ruff format src tests migrations scripts bench
 
 ## Load test: taskhub next to the bare-driver ceiling (bench/README.md). Needs wrk.
-bench: install
+bench: install-dev
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk"; exit 2; }
 	$(BIN)/python bench/run.py
 
 ## A longer schema-fuzzing run than make test's (FUZZ_EXAMPLES per operation).
-fuzz: install
+fuzz: install-dev
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} $(BIN)/python -m pytest tests/security/test_schema_fuzzing.py -p no:logging
 
-## Re-resolve the locked dependencies after changing pyproject.toml.
-lock: install
-	$(BIN)/uv pip compile pyproject.toml --universal --generate-hashes -q -o requirements.lock
+## Build the container image and run it against a PostgreSQL (scripts/container-smoke.sh).
+smoke:
+	scripts/container-smoke.sh
+
+## Re-resolve the locked dependencies after changing pyproject.toml: the development lock first,
+## then the two it contains, held to its versions so all three agree.
+lock: install-dev
 	$(BIN)/uv pip compile pyproject.toml --universal --extra dev --extra embedded --generate-hashes -q -o requirements-dev.lock
+	$(BIN)/uv pip compile pyproject.toml --universal --generate-hashes -q -c requirements-dev.lock -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --universal --extra embedded --generate-hashes -q -c requirements-dev.lock -o requirements-run.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -10,10 +10,12 @@ import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.engine import make_url
 
 from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.adapters.postgres.read_pool import ReadPool
 from taskhub.adapters.postgres.write_pool import WritePool
+from tests.conftest import plain_dsn
 
 pytestmark = pytest.mark.postgres
 
@@ -28,7 +30,7 @@ _MOMENTS = st.datetimes(
 @pytest.fixture(scope="module")
 async def binary(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A plain asyncpg connection: its binary codec is the reference."""
-    connection = await asyncpg.connect(database_url)
+    connection = await asyncpg.connect(plain_dsn(database_url))
     yield connection
     await connection.close()
 
@@ -59,7 +61,9 @@ async def test_infinity_reads_as_the_binary_codecs_end_of_time_in_utc(
 
 
 async def test_a_url_asking_for_another_zone_and_date_style_still_reads_utc(database_url: str) -> None:
-    url = f"{database_url}?options=-c%20TimeZone%3DAsia/Kolkata%20-c%20DateStyle%3DSQL"
+    # Added to the URL's own query (the embedded server's URL already names its socket there).
+    options = {"options": "-c TimeZone=Asia/Kolkata -c DateStyle=SQL"}
+    url = make_url(database_url).update_query_dict(options).render_as_string(hide_password=False)
     pool = WritePool(url, PoolSettings(size=1))
     try:
         async with pool.acquire() as connection:
