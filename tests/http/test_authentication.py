@@ -106,6 +106,10 @@ def attacks() -> list[Any]:
         "no header": ({}, "missing"),
         "wrong scheme": ({"Authorization": f"Basic {eddsa.sign(better_auth_claims())}"}, "malformed"),
         "empty token": ({"Authorization": "Bearer "}, "malformed"),
+        "a token and more words": (
+            {"Authorization": f"Bearer {eddsa.sign(better_auth_claims())} extra"},
+            "malformed",
+        ),
         "garbage": (bearer("not.a.jwt"), "malformed"),
         "alg none": (bearer(f"{b64({'alg': 'none'})}.{b64(better_auth_claims())}."), "bad signature"),
         "HS256 signed with a public key": (bearer(hs256_with_public_key_bytes()), "bad signature"),

@@ -16,9 +16,11 @@ from uuid import UUID
 
 from taskhub.domain.errors import InvalidParameter
 from taskhub.domain.listing import PageKey, Sort, SortField, SortValue, TaskFilter
-from taskhub.domain.model import TITLE_MAX_LENGTH, Priority, TaskId
+from taskhub.domain.model import TITLE_MAX_LENGTH, Priority, TaskId, has_control_characters
 
 _CURSOR_VERSION: Final = 2
+# Change numbers are PostgreSQL bigints.
+_MAX_SEQUENCE: Final = 2**63 - 1
 _SYNC_VERSION: Final = 1
 # Longer than any token we issue; refusing early bounds the work done on junk.
 MAX_TOKEN_LENGTH: Final = 1024
@@ -78,7 +80,7 @@ def _sort_value(field: SortField, raw: Any) -> SortValue:
                 raise ValueError("not a priority rank")
             return raw
         case SortField.TITLE:
-            if not isinstance(raw, str) or len(raw) > TITLE_MAX_LENGTH:
+            if not isinstance(raw, str) or len(raw) > TITLE_MAX_LENGTH or has_control_characters(raw):
                 raise ValueError("not a title")
             return raw
 
@@ -103,7 +105,7 @@ def decode_sync_token(token: str) -> int:
         payload.get("v") != _SYNC_VERSION
         or not isinstance(sequence, int)
         or isinstance(sequence, bool)
-        or sequence < 0
+        or not 0 <= sequence <= _MAX_SEQUENCE
     ):
         raise InvalidParameter("since", "is not a sync token this service issued")
     return sequence

@@ -34,8 +34,6 @@ _CONTROLS: Final = "\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff"
 # The description keeps tab, line feed and carriage return: it is multi-line text.
 _CONTROLS_BUT_WHITESPACE: Final = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ud800-\\udfff"
 
-TITLE_PATTERN: Final = f"^[^{_CONTROLS}]*$"
-TAG_PATTERN: Final = TITLE_PATTERN
 DESCRIPTION_PATTERN: Final = f"^[^{_CONTROLS_BUT_WHITESPACE}]*$"
 
 _FORBIDDEN_IN_LINE = re.compile(f"[{_CONTROLS}]")
@@ -67,6 +65,11 @@ class Priority(enum.StrEnum):
 # Every stored task's priority goes through these: looked up, not rebuilt from the enum each time.
 _BY_RANK: Final = tuple(Priority)
 _RANKS: Final = {priority: rank for rank, priority in enumerate(_BY_RANK)}
+
+
+def has_control_characters(value: str) -> bool:
+    """Control characters (tab and newline included) or lone surrogates: in no name or title."""
+    return _FORBIDDEN_IN_LINE.search(value) is not None
 
 
 def is_valid_user_id(value: str) -> bool:
@@ -308,12 +311,14 @@ def _slot_setters(cls: type, *names: str) -> tuple[Callable[[object, object], No
 
 
 def _check_line(name: str, value: str, max_length: int, errors: list[FieldError]) -> str:
+    """A one-line text: every rule is about what is left after trimming (a pasted "\tTitle\n"
+    is "Title")."""
     trimmed = value.strip()
     if not trimmed:
         errors.append(FieldError(name, "must not be empty or only whitespace"))
     elif len(trimmed) > max_length:
         errors.append(FieldError(name, f"must be at most {max_length} characters"))
-    if _FORBIDDEN_IN_LINE.search(value):
+    if _FORBIDDEN_IN_LINE.search(trimmed):
         errors.append(FieldError(name, "must not contain control characters"))
     return trimmed
 
@@ -331,7 +336,12 @@ def _check_due_at(value: datetime | None, errors: list[FieldError]) -> datetime 
     if value.tzinfo is None or value.utcoffset() is None:
         errors.append(FieldError("due_at", "must carry a UTC offset (RFC 3339)"))
         return value
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 9999-12-31T23:59-05:00 is a valid RFC 3339 time whose UTC instant is in year 10000.
+        errors.append(FieldError("due_at", "must fall between the years 0001 and 9999 in UTC"))
+        return value
 
 
 def _check_time_zone(value: str | None, errors: list[FieldError]) -> None:
@@ -363,17 +373,19 @@ def _iana_zones() -> set[str]:
 
 
 def _check_tags(values: tuple[str, ...], errors: list[FieldError]) -> tuple[str, ...]:
+    """Trimmed, duplicates removed (the first one kept, in place), then counted; an error names
+    the first occurrence of the tag at fault, as the client sent it (`tags[3]`)."""
     if not values:
         return ()
-    if len(values) > TAGS_MAX_COUNT:
-        errors.append(FieldError("tags", f"must hold at most {TAGS_MAX_COUNT} tags"))
-        return values
-    unique: dict[str, None] = {}
+    first_seen: dict[str, int] = {}
     for index, raw in enumerate(values):
-        name = f"tags[{index}]"
-        tag = _check_line(name, raw, TAG_MAX_LENGTH, errors)
-        unique.setdefault(tag, None)
-    return tuple(unique)
+        first_seen.setdefault(raw.strip(), index)
+        if len(first_seen) > TAGS_MAX_COUNT:
+            errors.append(FieldError("tags", f"must hold at most {TAGS_MAX_COUNT} different tags"))
+            return values
+    for tag, index in first_seen.items():
+        _check_line(f"tags[{index}]", tag, TAG_MAX_LENGTH, errors)
+    return tuple(first_seen)
 
 
 def _check_priority(value: object, errors: list[FieldError]) -> Priority:

@@ -17,9 +17,11 @@ def bearer_token(authorization: str | None) -> str:
     if not authorization:
         raise InvalidToken(TokenRejection.MISSING)
     scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    # One token after the scheme (RFC 6750 section 2.1): anything more is not a bearer header.
+    if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
         raise InvalidToken(TokenRejection.MALFORMED)
-    return token.strip()
+    return token
 
 
 class BearerAuthenticationMiddleware(AbstractAuthenticationMiddleware):

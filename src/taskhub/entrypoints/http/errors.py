@@ -29,6 +29,7 @@ from taskhub.entrypoints.http.body import InvalidBody, MalformedJson, Unsupporte
 from taskhub.entrypoints.http.problems import FieldProblem, Problem, problem_response
 from taskhub.entrypoints.http.rate_limit import RateLimited
 from taskhub.entrypoints.http.request_context import request_id_of
+from taskhub.entrypoints.http.validation import plain_message
 from taskhub.ports.repositories import StorageUnavailable
 from taskhub.ports.token_verifier import InvalidToken
 
@@ -137,7 +138,9 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: TaskhubError) -> R
 
 def handle_invalid_body(request: Request[Any, Any, Any], exc: InvalidBody) -> Response[Problem]:
     kind = ProblemKind(422, "validation-failed", "The request body breaks the schema")
-    errors = [FieldProblem(field=exc.field, message=exc.message)]
+    if not exc.problems:
+        return _respond(request, kind, "The request body must be a JSON object.")
+    errors = [FieldProblem(field=p.field, message=p.message) for p in exc.problems]
     return _respond(request, kind, "The request body does not match the schema.", errors=errors)
 
 
@@ -161,7 +164,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         # Query, path and header parameters that do not parse: name each one. (Bodies never get
         # here: StrictJsonRequest raises its own errors.)
         errors = [
-            FieldProblem(field=_parameter_name(e), message=str(e.get("message", "invalid")))
+            FieldProblem(field=_parameter_name(e), message=plain_message(str(e.get("message", "is invalid"))))
             for e in exc.extra
             if isinstance(e, dict) and "key" in e
         ]

@@ -7,6 +7,7 @@ from litestar import Controller, Response, get
 from litestar.datastructures import State
 
 from taskhub.entrypoints import lifecycle
+from taskhub.entrypoints.http.errors import RETRY_AFTER_SECONDS
 from taskhub.entrypoints.http.metrics import CONTENT_TYPE, exposition
 from taskhub.ports.readiness import ReadinessProbe
 
@@ -28,12 +29,20 @@ class HealthController(Controller):
     @get("/ready", summary="The database answers and its schema is current", cache=False)
     async def ready(self, state: State) -> Response[Health]:
         if lifecycle.is_draining():
-            return Response(Health(status="unavailable", problems=["shutting down"]), status_code=503)
+            return _unavailable(["shutting down"])
         probe: ReadinessProbe = state.container.readiness()
         problems = await probe.problems()
         if problems:
-            return Response(Health(status="unavailable", problems=problems), status_code=503)
+            return _unavailable(problems)
         return Response(Health(status="ok"), status_code=200)
+
+
+def _unavailable(problems: list[str]) -> Response[Health]:
+    return Response(
+        Health(status="unavailable", problems=problems),
+        status_code=503,
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
 
 
 @get("/metrics", summary="Prometheus metrics", tags=["health"], cache=False, media_type=CONTENT_TYPE)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from taskhub.domain.errors import InvalidParameter
 from taskhub.domain.listing import SEARCH_MAX_LENGTH, TAG_FILTER_MAX_COUNT, Sort, SortField, TaskFilter
-from taskhub.domain.model import TAG_MAX_LENGTH, Priority
+from taskhub.domain.model import TAG_MAX_LENGTH, Priority, has_control_characters
 
 SORT_VALUES = [f"{sign}{field.value}" for field in SortField for sign in ("", "-")]
 
@@ -56,6 +56,8 @@ def _tags(values: list[str] | None) -> frozenset[str] | None:
         raise InvalidParameter(
             "tag", f"takes up to {TAG_FILTER_MAX_COUNT} tags of 1 to {TAG_MAX_LENGTH} characters"
         )
+    if any(has_control_characters(tag) for tag in tags):
+        raise InvalidParameter("tag", "must not contain control characters")
     return frozenset(tags)
 
 

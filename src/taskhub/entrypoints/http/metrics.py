@@ -40,7 +40,8 @@ POOL: Final = Gauge(
     multiprocess_mode="livesum",
 )
 
-CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
+# Litestar adds the charset to a text/ media type itself: named here, it came twice.
+CONTENT_TYPE: Final = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")
 
 
 def record_pool(pool: str, status: PoolStatus) -> None:

@@ -29,7 +29,7 @@ from taskhub.entrypoints.logs import REQUEST_ID
 HEADER: Final = "x-request-id"
 _SCOPE_KEY: Final = "taskhub.request_id"
 # Anything else (CR/LF, quotes, 2 KiB of junk) is replaced so it can never inject into logs or headers.
-_SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_SANE = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _QUIET_ROUTES: Final = frozenset({"/health/live", "/health/ready", "/metrics"})
 # All request headers together (a token is at most 8 KiB); nginx's default buffers are smaller.
 MAX_HEADER_BYTES: Final = 32 * 1024

@@ -15,24 +15,21 @@ from taskhub.domain.model import (
     DESCRIPTION_PATTERN,
     KEEP,
     TAG_MAX_LENGTH,
-    TAG_PATTERN,
     TAGS_MAX_COUNT,
     TIME_ZONE_MAX_LENGTH,
     TITLE_MAX_LENGTH,
-    TITLE_PATTERN,
     Priority,
     Task,
     TaskContent,
     TaskPatch,
 )
 
-# Trimmed fields carry no maxLength here: their limits count what is left after trimming, which
-# the domain checks (TaskContent), naming the field. The body size limit bounds the raw text.
+# Trimmed fields carry no length or pattern here: their rules are about what is left after
+# trimming, which the domain checks (TaskContent), naming the field. The body size limit bounds
+# the raw text.
 Title = Annotated[
     str,
     Meta(
-        min_length=1,
-        pattern=TITLE_PATTERN,
         description=f"1..{TITLE_MAX_LENGTH} characters after trimming surrounding whitespace; "
         "no control characters.",
         examples=["Buy milk"],
@@ -46,20 +43,11 @@ Description = Annotated[
         description="Free text; newlines and tabs allowed, other control characters not.",
     ),
 ]
-Tag = Annotated[
-    str,
-    Meta(
-        min_length=1,
-        pattern=TAG_PATTERN,
-        description=f"1..{TAG_MAX_LENGTH} characters after trimming surrounding whitespace.",
-    ),
-]
 Tags = Annotated[
-    list[Tag],
+    list[str],
     Meta(
-        max_length=TAGS_MAX_COUNT,
-        description=f"At most {TAGS_MAX_COUNT} tags, each 1..{TAG_MAX_LENGTH} characters after trimming "
-        "surrounding whitespace, no control characters; duplicates are removed, order is kept.",
+        description=f"Each 1..{TAG_MAX_LENGTH} characters after trimming surrounding whitespace, no "
+        f"control characters; duplicates are removed (order kept), then at most {TAGS_MAX_COUNT} remain.",
         examples=[["home"]],
     ),
 ]
