@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +73,31 @@ def redis_server() -> Iterator[str]:
                 raise RuntimeError("redis-server did not start")
             time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _redis_binary() -> str:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is needed (scripts/ensure-test-services.sh says how to install it)")
+    return binary
+
+
+@contextmanager
+def own_redis(*arguments: str, ready: Callable[[], bool]) -> Iterator[None]:
+    """A redis-server of the test's own, with these arguments, until the block ends."""
+    process = subprocess.Popen(  # noqa: S603
+        [_redis_binary(), "--save", "", "--appendonly", "no", *arguments], stdout=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not ready():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+        yield
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -9,7 +9,6 @@ import os
 from typing import Any, Final
 
 from litestar import Litestar, Router
-from litestar.config.cors import CORSConfig
 from litestar.datastructures import ResponseHeader
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -21,6 +20,7 @@ from taskhub.adapters.postgres.driver_pool import DriverPool
 from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.http.auth import BearerAuthenticationMiddleware
 from taskhub.entrypoints.http.body import StrictJsonRequest
+from taskhub.entrypoints.http.cors import CorsMiddleware, OriginPolicy
 from taskhub.entrypoints.http.errors import EXCEPTION_HANDLERS
 from taskhub.entrypoints.http.health import HealthController, metrics
 from taskhub.entrypoints.http.metrics import record_pool
@@ -34,28 +34,6 @@ _log = logging.getLogger("taskhub.app")
 API_PREFIX = "/api"
 POOL_SAMPLE_SECONDS = 1.0
 
-# What a browser app may send and read (API.md, Limits: CORS).
-CORS_ALLOWED_HEADERS = [
-    "Authorization",
-    "Content-Type",
-    "If-Match",
-    "If-None-Match",
-    "Idempotency-Key",
-    "X-Request-ID",
-]
-CORS_EXPOSED_HEADERS = [
-    "ETag",
-    "Location",
-    "Link",
-    "RateLimit-Limit",
-    "RateLimit-Remaining",
-    "RateLimit-Reset",
-    "Retry-After",
-    "X-Request-ID",
-    "Idempotent-Replayed",
-]
-
-
 # A young-generation collection every this many tracked objects allocated and not yet freed,
 # instead of CPython's 700. Requests free what they allocate by reference counting, so what the
 # collector finds is what requests still in flight hold: a page of 50 tasks is ~300 objects, and
@@ -66,23 +44,14 @@ CORS_EXPOSED_HEADERS = [
 YOUNG_COLLECTION_THRESHOLD: Final = 10_000
 
 
-def _cors(settings: Settings) -> CORSConfig | None:
-    if not settings.cors_origins:
-        return None
-    return CORSConfig(
-        allow_origins=list(settings.cors_origins),
-        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=CORS_ALLOWED_HEADERS,
-        expose_headers=CORS_EXPOSED_HEADERS,
-        allow_credentials=False,
-        max_age=600,
-    )
-
-
 def _outer_layers(app: Litestar, settings: Settings) -> ASGIApp:
     # Litestar's `middleware=` only wraps matched routes; these must also see the 404s and 405s
     # its router answers, so they wrap the whole ASGI handler.
-    handler: Any = RequestContextMiddleware(app.asgi_handler)
+    handler: Any = app.asgi_handler
+    origins = OriginPolicy(settings.cors_origins, local_development=not settings.is_production)
+    if origins.enabled:
+        handler = CorsMiddleware(handler, origins)
+    handler = RequestContextMiddleware(handler)
     if settings.trusted_proxies:
         # X-Forwarded-For/-Proto are believed only from these peers; from anyone else they are ignored.
         handler = ProxyHeadersMiddleware(handler, trusted_hosts=list(settings.trusted_proxies))
@@ -170,7 +139,6 @@ def create_app(container: Container, *, open_pools_at_start: bool = False) -> Li
         request_max_body_size=settings.max_body_bytes,
         on_startup=[warm_up],
         on_shutdown=[close],
-        cors_config=_cors(settings),
         openapi_config=OpenAPIConfig(
             title="taskhub",
             version="1.0.0",

@@ -83,11 +83,23 @@ class InProcessCounters:
         return count + 1
 
 
+# REDIS_URL's forms (redis-py's) as the `limits` library names them.
+_LIMITS_SCHEMES: Final = {"redis": "async+redis", "rediss": "async+rediss", "unix": "async+redis+unix"}
+
+
+def limits_storage_uri(redis_url: str) -> str:
+    """`redis://`, `rediss://` (TLS) or `unix:///path/to/socket` as the `limits` storage URI."""
+    scheme, separator, rest = redis_url.partition("://")
+    if not separator or scheme not in _LIMITS_SCHEMES:
+        raise ValueError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    return f"{_LIMITS_SCHEMES[scheme]}://{rest}"
+
+
 class RedisCounters:
     """Counts shared by every instance, one Redis key per identity and window."""
 
     def __init__(self, redis_url: str) -> None:
-        self._storage = RedisStorage(f"async+{redis_url}", implementation="redispy")
+        self._storage = RedisStorage(limits_storage_uri(redis_url), implementation="redispy")
 
     async def increment(self, key: str, window: int) -> int:
         # INCR and EXPIRE in one script (one round trip); the key outlives its window a little so

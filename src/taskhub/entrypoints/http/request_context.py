@@ -39,9 +39,13 @@ _access = logging.getLogger("taskhub.access")
 _SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
-def request_id_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    value = cast("dict[str, Any]", connection.scope).get(_SCOPE_KEY)
+def request_id_in(scope: Scope) -> str | None:
+    value = cast("dict[str, Any]", scope).get(_SCOPE_KEY)
     return value if isinstance(value, str) else None
+
+
+def request_id_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    return request_id_in(connection.scope)
 
 
 def _incoming(scope: Scope) -> str | None:

@@ -1,4 +1,4 @@
-"""Rate limits, CORS and metrics through the real app (in process, in-memory storage)."""
+"""Rate limits and metrics through the real app (in process, in-memory storage)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,6 @@ from tests.http.conftest import SECRET, Client, auth
 from tests.http.test_tasks_api import assert_problem
 from tests.support.services import clear_of_a_rate_limit_window_edge
 
-ORIGIN = "https://app.example.com"
-
-
 def app_with(database_url: str, **settings: Any) -> Any:
     container = Container(settings=Settings(database_url=database_url, auth_secret=SECRET, **settings))
     container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store=InMemoryStore()))
@@ -30,9 +27,7 @@ def app_with(database_url: str, **settings: Any) -> Any:
 @pytest.fixture
 async def client(database_url: str) -> AsyncIterator[Client]:
     clear_of_a_rate_limit_window_edge()
-    app = app_with(
-        database_url, rate_limit_per_minute=5, rate_limit_anon_per_minute=3, cors_origins=(ORIGIN,)
-    )
+    app = app_with(database_url, rate_limit_per_minute=5, rate_limit_anon_per_minute=3)
     async with AsyncTestClient(app=app) as client:
         yield client
 
@@ -88,56 +83,6 @@ async def test_with_the_redis_store_down_requests_are_let_through(database_url: 
         metrics = (await client.get("/metrics")).text
     assert statuses == {200}
     assert "taskhub_rate_limit_store_errors_total" in metrics
-
-
-# --- CORS -------------------------------------------------------------------------------------
-
-
-async def test_a_preflight_is_answered_without_a_token(client: Client) -> None:
-    response = await client.options(
-        "/api/tasks",
-        headers={
-            "Origin": ORIGIN,
-            "Access-Control-Request-Method": "PATCH",
-            "Access-Control-Request-Headers": "authorization, content-type, if-match, idempotency-key",
-        },
-    )
-    assert response.status_code in {200, 204}
-    assert response.headers["access-control-allow-origin"] == ORIGIN
-    allowed = response.headers["access-control-allow-headers"].lower()
-    assert {"authorization", "content-type", "if-match", "if-none-match", "idempotency-key"} <= {
-        h.strip() for h in allowed.split(",")
-    }
-    assert "PATCH" in response.headers["access-control-allow-methods"]
-
-
-async def test_an_actual_cross_origin_request_exposes_the_useful_headers(client: Client) -> None:
-    response = await client.post(
-        "/api/tasks", json={"title": "t"}, headers={**auth(someone()), "Origin": ORIGIN}
-    )
-    assert response.status_code == 201
-    assert response.headers["access-control-allow-origin"] == ORIGIN
-    exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
-    assert {
-        "etag",
-        "location",
-        "ratelimit-limit",
-        "ratelimit-remaining",
-        "ratelimit-reset",
-        "retry-after",
-        "x-request-id",
-    } <= exposed
-
-
-async def test_an_unknown_origin_gets_no_cors_headers(client: Client) -> None:
-    response = await client.get("/api/tasks", headers={**auth(someone()), "Origin": "https://evil.example"})
-    assert "access-control-allow-origin" not in response.headers
-
-
-async def test_no_cors_by_default(database_url: str) -> None:
-    async with AsyncTestClient(app=app_with(database_url)) as client:
-        response = await client.get("/api/tasks", headers={**auth(someone()), "Origin": ORIGIN})
-    assert "access-control-allow-origin" not in response.headers
 
 
 # --- metrics ----------------------------------------------------------------------------------
