@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import re
 import secrets
@@ -26,7 +27,7 @@ from taskhub.adapters.postgres.migrations import upgrade
 from taskhub.application.maintenance import PurgeReport
 from taskhub.domain.model import is_valid_user_id
 from taskhub.entrypoints.container import Container
-from taskhub.entrypoints.logs import configure_logging
+from taskhub.entrypoints.logs import configure_logging, json_line, wants_json
 from taskhub.entrypoints.server import serve
 from taskhub.entrypoints.settings import Settings, SettingsError
 from taskhub.ports.repositories import StorageUnavailable
@@ -48,9 +49,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.run(args)
     except (SettingsError, CliError) as exc:
-        print(f"taskhub: error: {exc}", file=sys.stderr)
+        # In production every line is JSON, this one too (a log shipper reads them all).
+        if wants_json(os.environ):
+            print(json_line("error", "taskhub.cli", str(exc)), file=sys.stderr, flush=True)
+        else:
+            print(f"taskhub: error: {exc}", file=sys.stderr)
         return 2
     return result
+
+
+def _say(settings: Settings, message: str) -> None:
+    """What a command reports when it is done: a line for a person, or a JSON log line."""
+    if settings.log_format == "json":
+        logging.getLogger("taskhub.cli").info(message)
+    else:
+        print(f"taskhub: {message}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,7 +108,8 @@ def _serve(_: argparse.Namespace) -> int:
             _prepare_multiprocess_metrics(settings.data_dir)
         if settings.migrate_on_start:
             upgrade(database_url, pooler=settings.database_pooler)
-        _print_banner(settings)
+        if settings.log_format == "console":
+            _print_banner(settings)
         config = uvicorn.Config(
             "taskhub.entrypoints.app:create_app_from_env",
             factory=True,
@@ -155,7 +169,7 @@ def _migrate(_: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.log_format)
     with _database(settings) as database_url:
         upgrade(database_url, pooler=settings.database_pooler)
-    print("taskhub: database schema is up to date")
+    _say(settings, "database schema is up to date")
     return 0
 
 
@@ -176,9 +190,10 @@ def _purge(_: argparse.Namespace) -> int:
             report = asyncio.run(run())
         except StorageUnavailable as exc:
             raise CliError("the database is unavailable") from exc
-    print(
-        f"taskhub: purged {report.idempotency_keys} expired idempotency keys "
-        f"and {report.tombstones} tombstones past the retention"
+    _say(
+        settings,
+        f"purged {report.idempotency_keys} expired idempotency keys "
+        f"and {report.tombstones} tombstones past the retention",
     )
     return 0
 

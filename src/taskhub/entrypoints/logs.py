@@ -21,7 +21,7 @@ import logging
 import sys
 import threading
 import traceback
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
@@ -103,6 +103,26 @@ def _redact(event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in event.keys() & _NEVER_LOGGED:
         event[key] = "[redacted]"
     return event
+
+
+def json_line(level: str, logger: str, event: str, **fields: Any) -> str:
+    """One log line as JSON, for what is said before logging is configured (a bad setting)."""
+    line = {
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "level": level,
+        "logger": logger,
+        "event": event,
+        **fields,
+    }
+    return _encoder.encode(_redact(line)).decode()
+
+
+def wants_json(env: Mapping[str, str]) -> bool:
+    """Whether output must be JSON lines: LOG_FORMAT says so, or production (its default)."""
+    chosen = env.get("LOG_FORMAT", "").strip().lower()
+    if chosen in {"json", "console"}:
+        return chosen == "json"
+    return env.get("TASKHUB_ENV", "").strip().lower() == "production"
 
 
 class JsonLineFormatter(logging.Formatter):
