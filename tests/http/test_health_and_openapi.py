@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
+from typing import Any
 
+from jsonschema import Draft202012Validator
 from litestar.testing import AsyncTestClient
 from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from taskhub.entrypoints.app import YOUNG_COLLECTION_THRESHOLD, create_app
 from tests.conftest import with_database
@@ -106,3 +110,52 @@ async def test_after_start_up_young_objects_are_collected_in_batches_of_ten_thou
     finally:
         gc.set_threshold(*before)
     assert YOUNG_COLLECTION_THRESHOLD == 10_000
+
+
+def _examples(document: dict[str, Any]) -> list[tuple[str, dict[str, Any], Any]]:
+    """Every example the document gives for a request or response body, with its schema."""
+    found = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            bodies = [("request", operation.get("requestBody", {}))]
+            bodies += [(status, response) for status, response in operation.get("responses", {}).items()]
+            for name, body in bodies:
+                for media_type, content in body.get("content", {}).items():
+                    for example in (content.get("examples") or {}).values():
+                        where = f"{method.upper()} {path} {name} {media_type}"
+                        found.append((where, content["schema"], example["value"]))
+    return found
+
+
+async def test_every_example_in_the_openapi_document_matches_its_schema(client: Client) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    registry = Registry().with_resource("urn:taskhub", Resource.from_contents(document, DRAFT202012))
+    examples = _examples(document)
+    assert len(examples) > 20
+    for where, schema, value in examples:
+        reference = schema["$ref"].replace("#", "urn:taskhub#") if "$ref" in schema else None
+        validator = Draft202012Validator({"$ref": reference} if reference else schema, registry=registry)
+        errors = [error.message for error in validator.iter_errors(value)]
+        assert not errors, f"{where}: {errors}"
+
+
+async def test_every_api_operation_documents_the_problems_any_api_call_can_give(client: Client) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    for path, item in document["paths"].items():
+        if not path.startswith("/api"):
+            continue
+        for method, operation in item.items():
+            statuses = set(operation["responses"])
+            assert {"401", "429", "500", "503"} <= statuses, f"{method} {path}"
+            for status in statuses - {"200", "201", "204", "304"}:
+                assert "application/problem+json" in operation["responses"][status]["content"], (
+                    method,
+                    path,
+                    status,
+                )
+
+
+async def test_a_patch_takes_json_and_merge_patch_bodies(client: Client) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    content = document["paths"]["/api/tasks/{task_id}"]["patch"]["requestBody"]["content"]
+    assert set(content) == {"application/json", "application/merge-patch+json"}

@@ -18,6 +18,7 @@ from tests.http.conftest import SECRET, Client, auth
 from tests.http.test_tasks_api import assert_problem
 from tests.support.services import clear_of_a_rate_limit_window_edge
 
+
 def app_with(database_url: str, **settings: Any) -> Any:
     container = Container(settings=Settings(database_url=database_url, auth_secret=SECRET, **settings))
     container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store=InMemoryStore()))

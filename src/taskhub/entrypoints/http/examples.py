@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
 
+from taskhub.entrypoints.http.openapi import example
 from taskhub.entrypoints.http.schemas import ChangeFeed, TaskList, TaskRead
 
 TASK_ID: Final = "0193c8e0-5b7a-7c3e-9f2d-6a1b2c3d4e5f"
@@ -25,10 +25,6 @@ TASK: Final[dict[str, Any]] = {
     "updated_at": "2026-12-01T09:30:00Z",
     "version": 1,
 }
-
-
-def example(summary: str, value: Any) -> list[Example]:
-    return [Example(summary=summary, value=value)]
 
 
 CREATE_REQUEST: Final = example(

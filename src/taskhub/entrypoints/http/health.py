@@ -5,10 +5,12 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 
 from taskhub.entrypoints import lifecycle
 from taskhub.entrypoints.http.errors import RETRY_AFTER_SECONDS
 from taskhub.entrypoints.http.metrics import CONTENT_TYPE, exposition
+from taskhub.entrypoints.http.openapi import example
 from taskhub.ports.readiness import ReadinessProbe
 
 
@@ -26,7 +28,22 @@ class HealthController(Controller):
         # Never touches the database: a slow database must not get healthy instances restarted.
         return Health(status="ok")
 
-    @get("/ready", summary="The database answers and its schema is current", cache=False)
+    @get(
+        "/ready",
+        summary="The database answers and its schema is current",
+        cache=False,
+        responses={
+            503: ResponseSpec(
+                data_container=Health,
+                description="Not ready: the database is unavailable, its schema is not the latest, "
+                "or the instance is shutting down; `Retry-After` says when to ask again.",
+                examples=example(
+                    "The database cannot be reached",
+                    {"status": "unavailable", "problems": ["database unavailable"]},
+                ),
+            )
+        },
+    )
     async def ready(self, state: State) -> Response[Health]:
         if lifecycle.is_draining():
             return _unavailable(["shutting down"])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Final
 
 import msgspec
 from litestar import Response
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
+
+from taskhub.entrypoints.http.openapi import example
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 _TYPE_PREFIX: Final = "urn:taskhub:problem:"
@@ -30,7 +32,7 @@ class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: int
     detail: str
     instance: str
-    request_id: str | None = None
+    request_id: str
     errors: list[FieldProblem] | None = None
 
 
@@ -55,7 +57,8 @@ def problem_response(
         status=status,
         detail=detail,
         instance=instance,
-        request_id=request_id,
+        # Set by the outermost middleware for every request; a fresh one should it ever be missing.
+        request_id=request_id or uuid.uuid4().hex,
         errors=errors,
     )
     return Response(
@@ -76,6 +79,8 @@ _EXAMPLE_SLUGS: Final = {
     413: "body-too-large",
     415: "unsupported-media-type",
     422: "validation-failed",
+    429: "rate-limited",
+    500: "internal-error",
     503: "unavailable",
 }
 
@@ -89,21 +94,26 @@ _DESCRIPTIONS: Final = {
     413: "The request body is over the size limit.",
     415: "The request body is not JSON.",
     422: "Well-formed JSON that breaks the schema or a task rule.",
+    429: "Too many requests; retry after `Retry-After` seconds (`RateLimit-*` tell the budget).",
+    500: "A bug in taskhub; logged with the request id.",
     503: "The database is unavailable; retry after `Retry-After` seconds.",
 }
+# Every /api route can answer these, whatever it does.
+_ALWAYS: Final = (401, 429, 500, 503)
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries for the problems a route can answer with (each with an example)."""
+    """OpenAPI entries for the problems an /api route can answer with (each with an example),
+    the ones every /api route can give included."""
     return {
         status: ResponseSpec(
             data_container=Problem,
             description=_DESCRIPTIONS[status],
             media_type=PROBLEM_MEDIA_TYPE,
             generate_examples=False,
-            examples=[Example(summary=_DESCRIPTIONS[status], value=_example(status))],
+            examples=example(_DESCRIPTIONS[status], _example(status)),
         )
-        for status in statuses
+        for status in sorted({*statuses, *_ALWAYS})
     }
 
 

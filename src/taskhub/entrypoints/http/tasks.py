@@ -33,6 +33,7 @@ from taskhub.entrypoints.http.idempotency import (
     validated_key,
 )
 from taskhub.entrypoints.http.listing import SORT_VALUES, next_page_link, parse_filter, parse_sort
+from taskhub.entrypoints.http.openapi import MergePatchOperation
 from taskhub.entrypoints.http.preconditions import etag, if_match_condition, if_none_match_hits
 from taskhub.entrypoints.http.problems import problem_responses
 from taskhub.entrypoints.http.schemas import (
@@ -267,6 +268,7 @@ class TaskController(Controller):
     @patch(
         "/{task_id:str}",
         summary="Change some fields of a task",
+        operation_class=MergePatchOperation,
         responses=task_response("The changed task", priority="high", due_at=None, version=2) | _WRITE_ERRORS,
     )
     async def update(
