@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from taskhub.adapters.system import RandomIdGenerator, SystemClock
+from taskhub.adapters.system import SystemClock, TimeOrderedIdGenerator
 from taskhub.application.tasks import TaskService
 from taskhub.domain.errors import PreconditionFailed, TaskNotFound
 from taskhub.domain.model import TaskContent, TaskPatch
@@ -38,7 +38,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.fixture
 def service(postgres_uow: Callable[[], UnitOfWork]) -> TaskService:
-    return TaskService(postgres_uow, SystemClock(), RandomIdGenerator())
+    return TaskService(postgres_uow, SystemClock(), TimeOrderedIdGenerator())
 
 
 async def test_an_edit_that_changes_the_task_is_one_statement(

@@ -20,7 +20,7 @@ from taskhub.adapters.postgres.statements import (
     Prepared,
     patching,
 )
-from taskhub.adapters.system import RandomIdGenerator, SystemClock
+from taskhub.adapters.system import SystemClock, TimeOrderedIdGenerator
 from taskhub.application.tasks import TaskService
 from taskhub.domain.errors import TaskNotFound
 from taskhub.domain.model import Task, TaskContent, TaskId, TaskPatch, UserId
@@ -61,7 +61,7 @@ async def test_twenty_concurrent_edits_of_one_task_all_land_one_after_another(
     postgres_uow: Callable[[], UnitOfWork],
 ) -> None:
     # Edits are optimistic; those that keep losing the race take the owner's lock with their read.
-    service = TaskService(postgres_uow, SystemClock(), RandomIdGenerator())
+    service = TaskService(postgres_uow, SystemClock(), TimeOrderedIdGenerator())
     owner = user()
     task = await service.create(owner, TaskContent(title="start"))
     edits = await asyncio.gather(
@@ -83,7 +83,7 @@ async def test_other_users_writes_are_not_held_up(postgres_uow: Callable[[], Uni
 async def test_a_client_syncing_during_two_concurrent_writers_ends_with_the_servers_state(
     postgres_uow: Callable[[], UnitOfWork],
 ) -> None:
-    service = TaskService(postgres_uow, SystemClock(), RandomIdGenerator())
+    service = TaskService(postgres_uow, SystemClock(), TimeOrderedIdGenerator())
     owner: UserId = user()
     mirror: dict[TaskId, Task] = {}
     since: str | None = None

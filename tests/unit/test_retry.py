@@ -10,7 +10,7 @@ from typing import Self
 import pytest
 
 from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
-from taskhub.adapters.system import RandomIdGenerator
+from taskhub.adapters.system import TimeOrderedIdGenerator
 from taskhub.application.retry import RetryPolicy
 from taskhub.application.tasks import TaskService
 from taskhub.domain.model import TaskContent
@@ -45,7 +45,7 @@ def service_failing(*failures: StorageUnavailable) -> tuple[TaskService, InMemor
     store = InMemoryStore()
     plan = list(failures)
     service = TaskService(
-        lambda: FlakyUnitOfWork(store, plan), FixedClock(), RandomIdGenerator(), retry_policy=FAST
+        lambda: FlakyUnitOfWork(store, plan), FixedClock(), TimeOrderedIdGenerator(), retry_policy=FAST
     )
     return service, store
 

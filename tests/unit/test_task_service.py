@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
-from taskhub.adapters.system import RandomIdGenerator
+from taskhub.adapters.system import TimeOrderedIdGenerator
 from taskhub.application.operation_log import user_hash
 from taskhub.application.tasks import IdempotentRequest, TaskService
 from taskhub.domain.errors import EditConflict, InvalidParameter, TaskNotFound
@@ -24,7 +24,7 @@ def clock() -> FixedClock:
 @pytest.fixture
 def service(clock: FixedClock) -> TaskService:
     store = InMemoryStore()
-    return TaskService(lambda: InMemoryUnitOfWork(store), clock, RandomIdGenerator())
+    return TaskService(lambda: InMemoryUnitOfWork(store), clock, TimeOrderedIdGenerator())
 
 
 async def test_timestamps_come_from_the_clock(service: TaskService, clock: FixedClock) -> None:
@@ -106,9 +106,9 @@ class _AlwaysStale(InMemoryUnitOfWork):
 async def test_endless_contention_gives_up_with_a_conflict_and_writes_nothing(clock: FixedClock) -> None:
     store = InMemoryStore()
     owner = user()
-    seeding = TaskService(lambda: InMemoryUnitOfWork(store), clock, RandomIdGenerator())
+    seeding = TaskService(lambda: InMemoryUnitOfWork(store), clock, TimeOrderedIdGenerator())
     task = await seeding.create(owner, TaskContent(title="t"))
-    contended = TaskService(lambda: _AlwaysStale(store), clock, RandomIdGenerator())
+    contended = TaskService(lambda: _AlwaysStale(store), clock, TimeOrderedIdGenerator())
     with pytest.raises(EditConflict):
         await contended.patch(owner, task.id, TaskPatch(title="never stored"))
     assert await seeding.get(owner, task.id) == task

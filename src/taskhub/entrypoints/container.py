@@ -13,7 +13,7 @@ from taskhub.adapters.postgres.read_pool import ReadPool
 from taskhub.adapters.postgres.readiness import PostgresReadiness
 from taskhub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from taskhub.adapters.postgres.write_pool import WritePool
-from taskhub.adapters.system import RandomIdGenerator, SystemClock
+from taskhub.adapters.system import SystemClock, TimeOrderedIdGenerator
 from taskhub.application.maintenance import MaintenanceService
 from taskhub.application.retry import RetryPolicy
 from taskhub.application.tasks import TaskService
@@ -54,7 +54,7 @@ class Container(containers.DeclarativeContainer):
         pooler=settings.provided.database_pooler,
     )
     clock = providers.Singleton(SystemClock)
-    ids = providers.Singleton(RandomIdGenerator)
+    ids = providers.Singleton(TimeOrderedIdGenerator)
     unit_of_work = providers.Factory(PostgresUnitOfWork, writes=write_pool, reads=read_pool)
 
     task_service = providers.Singleton(
