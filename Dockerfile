@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: build a virtualenv with taskhub installed, then copy only that into a slim runtime.
-# BASE_IMAGE can point at a local base (see ../shared/tools/container-smoke.sh).
+# BASE_IMAGE can point at a local base (scripts/container-smoke.sh builds one where no registry is reachable).
 ARG BASE_IMAGE=python:3.12-slim
 
 FROM ${BASE_IMAGE} AS build

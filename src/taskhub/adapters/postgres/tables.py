@@ -125,7 +125,7 @@ sync_state = Table(
     CheckConstraint("id = 1", name="single_row"),
 )
 
-# The first response of each idempotent request, per user and key (API.md, "Writes that clients
+# The first response of each idempotent request, per user and key (docs/api.md, "Writes that clients
 # retry"). Written in the same transaction as the task write it records.
 idempotency_keys = Table(
     "idempotency_keys",

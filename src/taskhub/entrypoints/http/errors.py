@@ -66,7 +66,6 @@ DOMAIN_PROBLEMS: Final[dict[type[TaskhubError], ProblemKind]] = {
 _HTTP_PROBLEMS: Final = {
     400: ProblemKind(400, "bad-request", "Bad request"),
     401: ProblemKind(401, "invalid-token", "Invalid bearer token"),
-    403: ProblemKind(403, "forbidden", "Forbidden"),
     404: ProblemKind(404, "not-found", "Not found"),
     405: ProblemKind(405, "method-not-allowed", "Method not allowed"),
     413: ProblemKind(413, "body-too-large", "Request body too large"),
