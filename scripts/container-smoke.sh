@@ -99,7 +99,8 @@ user = (config.get("User") or "").split(":")[0]
 assert user and user not in ("0", "root"), f"the image runs as root ({user!r})"
 assert config.get("ExposedPorts"), "no EXPOSE"
 assert image.get("Healthcheck") or config.get("Healthcheck"), "no HEALTHCHECK"
-print(f"==> image: user {user}, ports {list(config[\"ExposedPorts\"])}, a HEALTHCHECK")'
+ports = list(config["ExposedPorts"])
+print(f"==> image: user {user}, ports {ports}, a HEALTHCHECK")'
 
 # --- a database, a secret, a token -----------------------------------------------------------
 DATABASE=""
@@ -114,18 +115,25 @@ cleanup() {
   [ -z "$DATABASE" ] || psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DATABASE WITH (FORCE)" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-# podman run may not raise rlimits here (no CAP_SYS_RESOURCE): pass the current ones.
+# podman run may not raise rlimits here (no CAP_SYS_RESOURCE), and its defaults are higher than
+# the host's: pass the current ones (processes capped, as runc refuses more than the host allows).
 limits=()
-[ "$ENGINE" = podman ] && limits=(--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)")
+if [ "$ENGINE" = podman ]; then
+  nofile=$(ulimit -Hn); [ "$nofile" = unlimited ] && nofile=1048576
+  nproc=$(ulimit -Hu); { [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ]; } && nproc=32768
+  limits=(--ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc")
+fi
 env_args=(-e "DATABASE_URL=$SMOKE_DATABASE_URL" -e "BETTER_AUTH_SECRET=$SECRET" -e "PORT=$PORT")
 
 # --- migrate, serve, probe -------------------------------------------------------------------
 say "taskhub migrate"
-$ENGINE run --rm --network host "${limits[@]}" "${env_args[@]}" "$IMAGE" migrate >"$WORK/logs/migrate.log" 2>&1 ||
+$ENGINE run --rm --no-healthcheck --network host "${limits[@]}" "${env_args[@]}" "$IMAGE" migrate >"$WORK/logs/migrate.log" 2>&1 ||
   { cat "$WORK/logs/migrate.log"; fail "migrate"; }
 
 say "taskhub serve"
-$ENGINE run -d --name "$NAME" --network host "${limits[@]}" "${env_args[@]}" "$IMAGE" >/dev/null
+# (podman says on stderr that it cannot schedule the HEALTHCHECK without systemd: it is run by
+# hand below.)
+$ENGINE run -d --name "$NAME" --network host "${limits[@]}" "${env_args[@]}" "$IMAGE" >/dev/null 2>>"$WORK/logs/engine.log"
 BASE=http://127.0.0.1:$PORT
 for _ in $(seq 1 150); do
   curl -fs "$BASE/health/ready" >/dev/null 2>&1 && break
@@ -148,7 +156,7 @@ if [ "$ENGINE" = podman ]; then $ENGINE healthcheck run "$NAME" 2>/dev/null || f
 say "uid $uid, HEALTHCHECK passes"
 
 say "SIGTERM"
-$ENGINE stop -t 20 "$NAME" >/dev/null
+$ENGINE stop -t 20 "$NAME" >/dev/null 2>>"$WORK/logs/engine.log"
 status=$($ENGINE inspect -f '{{.State.ExitCode}}' "$NAME")
 [ "$status" = 0 ] || fail "exit status $status after SIGTERM"
 $ENGINE logs "$NAME" >"$WORK/logs/serve.log" 2>&1
