@@ -150,3 +150,7 @@ def test_a_connection_error_keeps_its_errno_name_not_its_text() -> None:
     text = formatted(fail)
     assert text.endswith("ConnectionRefusedError (errno=ECONNREFUSED)")
     assert HIDDEN not in text
+
+
+def test_uvicorns_coloured_copy_of_a_message_is_not_a_field() -> None:
+    assert "color_message" not in render("Started", color_message="\x1b[36mStarted\x1b[0m")

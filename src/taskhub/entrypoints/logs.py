@@ -40,6 +40,8 @@ _RECORD_ATTRIBUTES: Final = frozenset(vars(logging.LogRecord("", 0, "", 0, "", N
     "message",
     "asctime",
     "taskName",
+    # uvicorn's own copy of a message with terminal colour codes in it.
+    "color_message",
 }
 _encoder: Final = msgspec.json.Encoder(enc_hook=str)
 
@@ -145,6 +147,11 @@ class JsonLineFormatter(logging.Formatter):
         return _encoder.encode(_redact(line)).decode()
 
 
+def _without_colour_copy(event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    event.pop("color_message", None)
+    return event
+
+
 def _add_request_id(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     if (request_id := REQUEST_ID.get()) is not None:
         event.setdefault("request_id", request_id)
@@ -158,6 +165,7 @@ def _console_formatter() -> logging.Formatter:
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
             structlog.stdlib.ExtraAdder(),
+            lambda _, __, event: _without_colour_copy(event),
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             lambda _, __, event: _redact(event),
         ],
