@@ -96,12 +96,7 @@ class JoseTokenVerifier:
         """`issuer`/`audience` apply to every token; `jwks_*` (default: the same) to JWKS tokens."""
         if secret is None and jwks is None:
             raise ValueError("configure a shared secret, a JWKS, or both")
-        if secret is not None and len(secret.encode()) < MIN_SECRET_BYTES:
-            raise ValueError(f"the shared secret must be at least {MIN_SECRET_BYTES} bytes")
-        try:
-            self._secret_key = None if secret is None else jwk.construct(secret, SHARED_SECRET_ALGORITHM)
-        except JWKError:
-            raise ValueError("the shared secret cannot be an asymmetric key or a certificate") from None
+        self._secret_key = None if secret is None else _secret_key(secret)
         self._jwks = jwks
         self._leeway = leeway_seconds
         self._clock = clock or SystemClock()
@@ -149,6 +144,20 @@ class JoseTokenVerifier:
         if not _signed_by(key, parsed):
             raise InvalidToken(TokenRejection.BAD_SIGNATURE)
         return _check_claims(_claims(parsed.payload), expected, now, self._leeway)
+
+
+def check_shared_secret(secret: str) -> None:
+    """The shared secret's rules, for whoever reads it first (settings, the verifier): ValueError."""
+    _secret_key(secret)
+
+
+def _secret_key(secret: str) -> Key:
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes")
+    try:
+        return jwk.construct(secret, SHARED_SECRET_ALGORITHM)
+    except JWKError:
+        raise ValueError("must not be an asymmetric key or a certificate") from None
 
 
 def _segment(text: str) -> bytes:

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
-from taskhub.adapters.jose_tokens import MIN_SECRET_BYTES
+from taskhub.adapters.jose_tokens import check_shared_secret
 from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.adapters.postgres.url import InvalidDatabaseUrl, PoolerMode, parse_database_url
 
 DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024
+# Production drains for this long on SIGTERM before it stops (development: not at all).
+PRODUCTION_SHUTDOWN_DRAIN_SECONDS: Final = 5.0
 # Where Better Auth's jwt plugin serves its public keys, below its base URL.
 BETTER_AUTH_JWKS_PATH: Final = "/api/auth/jwks"
 
@@ -99,13 +101,16 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Each variable, or its default: the field's own (below), or, for the few that differ in
+        production, the production one."""
         reader = _Reader(env)
-        environment = reader.choice("TASKHUB_ENV", Environment, Environment.DEVELOPMENT)
+        default = cls()
+        environment = reader.choice("TASKHUB_ENV", Environment, default.environment)
         production = environment is Environment.PRODUCTION
-        data_dir = Path(reader.text("TASKHUB_DATA_DIR") or ".taskhub")
+        data_dir = Path(reader.text("TASKHUB_DATA_DIR") or default.data_dir)
         database_url = reader.text("DATABASE_URL")
         pooler = reader.choice_text(
-            "DATABASE_POOLER", tuple(sorted(PoolerMode.ALL)), PoolerMode.AUTO, lower=True
+            "DATABASE_POOLER", tuple(sorted(PoolerMode.ALL)), default.database_pooler, lower=True
         )
         if database_url is not None:
             try:
@@ -115,8 +120,11 @@ class Settings:
         elif production:
             raise SettingsError("DATABASE_URL is required when TASKHUB_ENV=production")
         secret = reader.text("BETTER_AUTH_SECRET")
-        if secret is not None and len(secret.encode()) < MIN_SECRET_BYTES:
-            raise SettingsError(f"BETTER_AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        if secret is not None:
+            try:
+                check_shared_secret(secret)
+            except ValueError as exc:
+                raise SettingsError(f"BETTER_AUTH_SECRET {exc}") from None
         better_auth_url = reader.url("BETTER_AUTH_URL")
         if better_auth_url is not None:
             better_auth_url = better_auth_url.rstrip("/")
@@ -127,29 +135,31 @@ class Settings:
             raise SettingsError(
                 "set BETTER_AUTH_SECRET, BETTER_AUTH_URL or BETTER_AUTH_JWKS_URL when TASKHUB_ENV=production"
             )
-        defaults = PoolSettings()
+        pool = default.pool
         pool = PoolSettings(
-            size=reader.integer("DB_POOL_SIZE", defaults.size, minimum=1),
+            size=reader.integer("DB_POOL_SIZE", pool.size, minimum=1),
             acquire_timeout_seconds=reader.number(
-                "DB_POOL_TIMEOUT_SECONDS", defaults.acquire_timeout_seconds, minimum=0.1
+                "DB_POOL_TIMEOUT_SECONDS", pool.acquire_timeout_seconds, minimum=0.1
             ),
-            recycle_seconds=reader.integer("DB_POOL_RECYCLE_SECONDS", defaults.recycle_seconds, minimum=1),
+            recycle_seconds=reader.integer("DB_POOL_RECYCLE_SECONDS", pool.recycle_seconds, minimum=1),
             connect_timeout_seconds=reader.number(
-                "DB_CONNECT_TIMEOUT_SECONDS", defaults.connect_timeout_seconds, minimum=0.1
+                "DB_CONNECT_TIMEOUT_SECONDS", pool.connect_timeout_seconds, minimum=0.1
             ),
             statement_timeout_ms=reader.integer(
-                "DB_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms, minimum=0
+                "DB_STATEMENT_TIMEOUT_MS", pool.statement_timeout_ms, minimum=0
             ),
-            read_size=reader.integer("DB_READ_POOL_SIZE", defaults.read_size, minimum=1),
+            read_size=reader.integer("DB_READ_POOL_SIZE", pool.read_size, minimum=1),
         )
         return cls(
             environment=environment,
-            host=reader.text("HOST") or "127.0.0.1",
-            port=reader.integer("PORT", 8000, minimum=1, maximum=65535),
-            workers=reader.integer("WORKERS", 1, minimum=1, maximum=64),
+            host=reader.text("HOST") or default.host,
+            port=reader.integer("PORT", default.port, minimum=1, maximum=65535),
+            workers=reader.integer("WORKERS", default.workers, minimum=1, maximum=64),
             database_url=database_url,
             database_pooler=pooler,
-            db_retry_attempts=reader.integer("DB_RETRY_ATTEMPTS", 3, minimum=1, maximum=10),
+            db_retry_attempts=reader.integer(
+                "DB_RETRY_ATTEMPTS", default.db_retry_attempts, minimum=1, maximum=10
+            ),
             data_dir=data_dir,
             embedded_pgdata=Path(reader.text("EMBEDDED_PGDATA") or data_dir / "pgdata"),
             auth_secret=secret,
@@ -157,33 +167,51 @@ class Settings:
             jwks_url=jwks_url,
             jwt_issuer=reader.text("JWT_ISSUER"),
             jwt_audience=reader.text("JWT_AUDIENCE"),
-            jwt_leeway_seconds=reader.integer("JWT_LEEWAY_SECONDS", 30, minimum=0, maximum=300),
-            jwks_cache_ttl_seconds=reader.integer("JWKS_CACHE_TTL_SECONDS", 300, minimum=1),
-            jwks_refresh_interval_seconds=reader.integer("JWKS_REFRESH_INTERVAL_SECONDS", 30, minimum=1),
-            jwks_timeout_seconds=reader.number("JWKS_TIMEOUT_SECONDS", 3.0, minimum=0.1),
+            jwt_leeway_seconds=reader.integer(
+                "JWT_LEEWAY_SECONDS", default.jwt_leeway_seconds, minimum=0, maximum=300
+            ),
+            jwks_cache_ttl_seconds=reader.integer(
+                "JWKS_CACHE_TTL_SECONDS", default.jwks_cache_ttl_seconds, minimum=1
+            ),
+            jwks_refresh_interval_seconds=reader.integer(
+                "JWKS_REFRESH_INTERVAL_SECONDS", default.jwks_refresh_interval_seconds, minimum=1
+            ),
+            jwks_timeout_seconds=reader.number(
+                "JWKS_TIMEOUT_SECONDS", default.jwks_timeout_seconds, minimum=0.1
+            ),
             pool=pool,
             migrate_on_start=reader.boolean("MIGRATE_ON_START", not production),
             max_body_bytes=reader.integer(
-                "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1024, maximum=16 * 1024 * 1024
+                "MAX_BODY_BYTES", default.max_body_bytes, minimum=1024, maximum=16 * 1024 * 1024
             ),
             idempotency_ttl_seconds=reader.integer(
-                "IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60, maximum=30 * 24 * 3600
+                "IDEMPOTENCY_TTL_SECONDS", default.idempotency_ttl_seconds, minimum=60, maximum=30 * 24 * 3600
             ),
-            tombstone_retention_days=reader.integer("TOMBSTONE_RETENTION_DAYS", 30, minimum=1, maximum=3650),
+            tombstone_retention_days=reader.integer(
+                "TOMBSTONE_RETENTION_DAYS", default.tombstone_retention_days, minimum=1, maximum=3650
+            ),
             log_format=reader.choice_text(
-                "LOG_FORMAT", ("console", "json"), "json" if production else "console", lower=True
+                "LOG_FORMAT", ("console", "json"), "json" if production else default.log_format, lower=True
             ),
             redis_url=reader.redis_url("REDIS_URL"),
-            rate_limit_per_minute=reader.integer("RATE_LIMIT_PER_MINUTE", 300, minimum=1),
-            rate_limit_anon_per_minute=reader.integer("RATE_LIMIT_ANON_PER_MINUTE", 60, minimum=1),
+            rate_limit_per_minute=reader.integer(
+                "RATE_LIMIT_PER_MINUTE", default.rate_limit_per_minute, minimum=1
+            ),
+            rate_limit_anon_per_minute=reader.integer(
+                "RATE_LIMIT_ANON_PER_MINUTE", default.rate_limit_anon_per_minute, minimum=1
+            ),
             cors_origins=reader.origins("CORS_ORIGINS"),
             trusted_proxies=reader.networks("TRUSTED_PROXIES"),
-            metrics_enabled=reader.boolean("METRICS_ENABLED", True),
+            metrics_enabled=reader.boolean("METRICS_ENABLED", default.metrics_enabled),
             shutdown_drain_seconds=reader.number(
-                "SHUTDOWN_DRAIN_SECONDS", 5.0 if production else 0.0, minimum=0
+                "SHUTDOWN_DRAIN_SECONDS",
+                PRODUCTION_SHUTDOWN_DRAIN_SECONDS if production else default.shutdown_drain_seconds,
+                minimum=0,
             ),
             otel_endpoint=reader.url("OTEL_EXPORTER_OTLP_ENDPOINT"),
-            log_level=reader.choice_text("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+            log_level=reader.choice_text(
+                "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), default.log_level
+            ),
         )
 
 
