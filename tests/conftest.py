@@ -13,19 +13,23 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from taskhub.adapters.memory import InMemoryStore, InMemoryTaskReader, InMemoryUnitOfWork
 from taskhub.adapters.postgres.embedded import EmbeddedPostgres
 from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.adapters.postgres.migrations import upgrade
 from taskhub.adapters.postgres.read_pool import ReadPool
+from taskhub.adapters.postgres.reader import PostgresTaskReader
 from taskhub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from taskhub.adapters.postgres.write_pool import WritePool
+from taskhub.domain.model import Task
+from taskhub.ports.repositories import TaskReader
 from taskhub.ports.unit_of_work import UnitOfWork
 from tests.support.pgbouncer import pgbouncer
 
@@ -139,24 +143,40 @@ async def clean_tables(write_pool: WritePool) -> AsyncIterator[None]:
         )
 
 
-@pytest.fixture
-def postgres_uow(write_pool: WritePool, read_pool: ReadPool, clean_tables: None) -> Callable[[], UnitOfWork]:
-    return lambda: PostgresUnitOfWork(write_pool, read_pool)
+@dataclass(frozen=True)
+class Storage:
+    """A storage adapter as the use cases see it: its units of work and its query side."""
+
+    name: str
+    uow: Callable[[], UnitOfWork]
+    reader: TaskReader
+
+    async def add(self, *tasks: Task) -> None:
+        """The tasks stored, in one unit of work."""
+        async with self.uow() as uow:
+            for task in tasks:
+                uow.tasks.add(task)
+            await uow.commit()
 
 
 @pytest.fixture
-def memory_uow() -> Callable[[], UnitOfWork]:
+def postgres_storage(write_pool: WritePool, read_pool: ReadPool, clean_tables: None) -> Storage:
+    return Storage("postgres", lambda: PostgresUnitOfWork(write_pool), PostgresTaskReader(read_pool))
+
+
+@pytest.fixture
+def memory_storage() -> Storage:
     store = InMemoryStore()
-    return lambda: InMemoryUnitOfWork(store)
+    return Storage("memory", lambda: InMemoryUnitOfWork(store), InMemoryTaskReader(store))
 
 
 @pytest.fixture(
     params=[
-        pytest.param("postgres_uow", id="postgres", marks=pytest.mark.postgres),
-        pytest.param("memory_uow", id="memory"),
+        pytest.param("postgres_storage", id="postgres", marks=pytest.mark.postgres),
+        pytest.param("memory_storage", id="memory"),
     ]
 )
-def uow_factory(request: pytest.FixtureRequest) -> Callable[[], UnitOfWork]:
+def storage(request: pytest.FixtureRequest) -> Storage:
     """Every storage adapter: contract tests run once per adapter, PostgreSQL first."""
-    factory: Callable[[], UnitOfWork] = request.getfixturevalue(request.param)
-    return factory
+    chosen: Storage = request.getfixturevalue(request.param)
+    return chosen

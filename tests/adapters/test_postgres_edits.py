@@ -1,8 +1,9 @@
-"""Edits at PostgreSQL: how many statements each one sends (on Neon, each is a network hop)."""
+"""Writes at PostgreSQL: how many statements each one sends (on Neon, each is a network hop): one
+for a create, an edit, a completion, a deletion; the statements of an idempotent write are
+counted too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -11,9 +12,9 @@ import pytest
 from taskhub.adapters.system import SystemClock, TimeOrderedIdGenerator
 from taskhub.application.tasks import TaskService
 from taskhub.domain.errors import PreconditionFailed, TaskNotFound
-from taskhub.domain.model import TaskContent, TaskPatch
+from taskhub.domain.model import Task, TaskPatch, UserId
 from taskhub.domain.preconditions import VersionCondition
-from taskhub.ports.unit_of_work import UnitOfWork
+from tests.conftest import Storage
 from tests.factories import task_id, user
 
 pytestmark = pytest.mark.postgres
@@ -37,20 +38,39 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture
-def service(postgres_uow: Callable[[], UnitOfWork]) -> TaskService:
-    return TaskService(postgres_uow, SystemClock(), TimeOrderedIdGenerator())
+def service(postgres_storage: Storage) -> TaskService:
+    return TaskService(postgres_storage.uow, postgres_storage.reader, SystemClock(), TimeOrderedIdGenerator())
+
+
+async def created(service: TaskService, owner: UserId, **fields: Any) -> Task:
+    return (await service.create(owner, TaskPatch.of(title="Buy milk", **fields))).value
+
+
+async def test_a_create_is_one_statement(service: TaskService, statements: list[str]) -> None:
+    await created(service, user())
+    assert [s.split()[0] for s in statements] == ["INSERT"]
 
 
 async def test_an_edit_that_changes_the_task_is_one_statement(
     service: TaskService, statements: list[str]
 ) -> None:
     owner = user()
-    task = await service.create(owner, TaskContent(title="Buy milk"))
+    task = await created(service, owner)
     statements.clear()
 
-    edited = await service.patch(owner, task.id, TaskPatch(title="Buy oat milk"), VersionCondition.one_of(1))
+    edited = (
+        await service.patch(owner, task.id, TaskPatch.of(title="Buy oat milk"), VersionCondition.one_of(1))
+    ).value
 
     assert (edited.content.title, edited.version) == ("Buy oat milk", 2)
+    assert [s.split()[0] for s in statements] == ["UPDATE"]
+
+
+async def test_a_deletion_is_one_statement(service: TaskService, statements: list[str]) -> None:
+    owner = user()
+    task = await created(service, owner)
+    statements.clear()
+    await service.delete(owner, task.id, VersionCondition.one_of(1))
     assert [s.split()[0] for s in statements] == ["UPDATE"]
 
 
@@ -59,11 +79,11 @@ async def test_completing_reopening_and_replacing_are_one_statement_each(
     service: TaskService, statements: list[str], edit: str
 ) -> None:
     owner = user()
-    task = await service.create(owner, TaskContent(title="Buy milk", completed=edit == "reopen"))
+    task = await created(service, owner, completed=edit == "reopen")
     statements.clear()
 
     if edit == "replace":
-        await service.replace(owner, task.id, TaskContent(title="Call mum"))
+        await service.replace(owner, task.id, TaskPatch.of(title="Call mum"))
     else:
         await getattr(service, edit)(owner, task.id)
 
@@ -74,10 +94,10 @@ async def test_an_edit_that_changes_nothing_reads_to_answer_and_writes_nothing(
     service: TaskService, statements: list[str]
 ) -> None:
     owner = user()
-    task = await service.create(owner, TaskContent(title="Buy milk"))
+    task = await created(service, owner)
     statements.clear()
 
-    assert await service.patch(owner, task.id, TaskPatch(title=" Buy milk ")) == task
+    assert (await service.patch(owner, task.id, TaskPatch.of(title=" Buy milk "))).value == task
     assert [s.split()[0] for s in statements] == ["UPDATE", "SELECT"]
 
 
@@ -85,10 +105,17 @@ async def test_an_edit_the_store_cannot_apply_tells_a_missing_task_from_a_failed
     service: TaskService,
 ) -> None:
     owner = user()
-    task = await service.create(owner, TaskContent(title="Buy milk"))
+    task = await created(service, owner)
     with pytest.raises(PreconditionFailed):
-        await service.patch(owner, task.id, TaskPatch(title="x"), VersionCondition.one_of(7))
+        await service.patch(owner, task.id, TaskPatch.of(title="x"), VersionCondition.one_of(7))
     with pytest.raises(TaskNotFound):
-        await service.patch(owner, task_id(), TaskPatch(title="x"))
+        await service.patch(owner, task_id(), TaskPatch.of(title="x"))
     with pytest.raises(TaskNotFound):
-        await service.patch(user("mallory"), task.id, TaskPatch(title="x"))
+        await service.patch(user("mallory"), task.id, TaskPatch.of(title="x"))
+
+
+async def test_an_idempotent_create_claims_its_key_and_stores_its_answer_in_one_transaction(
+    service: TaskService, statements: list[str]
+) -> None:
+    await service.create(user(), TaskPatch.of(title="Buy milk"), key="k-1")
+    assert [s.split()[0].rstrip(";") for s in statements] == ["BEGIN", "SELECT", "INSERT", "INSERT", "COMMIT"]

@@ -5,46 +5,38 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 
-from taskhub.adapters.postgres.statements import (
-    SERIALIZED_DELETE,
-    SERIALIZED_DELETE_IF_VERSION,
-    SERIALIZED_INSERT,
-    SERIALIZED_UPDATE,
-    Prepared,
-    patching,
-)
+from taskhub.adapters.postgres.prepared import Prepared
+from taskhub.adapters.postgres.revisions import revising
+from taskhub.adapters.postgres.task_writes import DELETE, DELETE_IF_VERSION, INSERT
 from taskhub.adapters.system import SystemClock, TimeOrderedIdGenerator
 from taskhub.application.tasks import TaskService
 from taskhub.domain.errors import TaskNotFound
-from taskhub.domain.model import Task, TaskContent, TaskId, TaskPatch, UserId
+from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
 from taskhub.domain.preconditions import VersionCondition
-from taskhub.ports.unit_of_work import UnitOfWork
-from tests.conftest import plain_dsn
+from tests.conftest import Storage, plain_dsn
 from tests.factories import make_task, task_id, user
 
 pytestmark = pytest.mark.postgres
 
 
 async def test_a_write_waits_for_the_owners_uncommitted_write_so_numbers_commit_in_order(
-    postgres_uow: Callable[[], UnitOfWork],
+    postgres_storage: Storage,
 ) -> None:
     owner = user()
     first, second = make_task(owner, "first"), make_task(owner, "second")
 
-    async with postgres_uow() as slow:
-        await slow.tasks.add(first)  # holds the owner's change lock until it commits
+    async with postgres_storage.uow() as slow:
+        slow.tasks.add(first)
+        await slow.flush()  # sent in its transaction: holds the owner's change lock until it commits
 
         async def later_write() -> None:
-            async with postgres_uow() as fast:
-                await fast.tasks.add(second)
-                await fast.commit()
+            await postgres_storage.add(second)
 
         racing = asyncio.create_task(later_write())
         done, _ = await asyncio.wait({racing}, timeout=0.5)
@@ -52,38 +44,43 @@ async def test_a_write_waits_for_the_owners_uncommitted_write_so_numbers_commit_
         await slow.commit()
     await asyncio.wait_for(racing, timeout=5)
 
-    async with postgres_uow() as uow:
-        changes = await uow.tasks.changes(owner, after=0, limit=10)
+    changes = await postgres_storage.reader.changes(owner, after=0, limit=10)
     assert [c.task_id for c in changes] == [first.id, second.id]
 
 
 async def test_twenty_concurrent_edits_of_one_task_all_land_one_after_another(
-    postgres_uow: Callable[[], UnitOfWork],
+    postgres_storage: Storage,
 ) -> None:
-    # Edits are optimistic; those that keep losing the race take the owner's lock with their read.
-    service = TaskService(postgres_uow, SystemClock(), TimeOrderedIdGenerator())
-    owner = user()
-    task = await service.create(owner, TaskContent(title="start"))
-    edits = await asyncio.gather(
-        *(service.patch(owner, task.id, TaskPatch(title=f"writer {i}")) for i in range(20))
+    # Each edit is one UPDATE that revises the row as it stands, under the owner's change lock.
+    service = TaskService(
+        postgres_storage.uow, postgres_storage.reader, SystemClock(), TimeOrderedIdGenerator()
     )
-    assert sorted(edit.version for edit in edits) == list(range(2, 22))
-    assert await service.get(owner, task.id) == max(edits, key=lambda edit: edit.version)
+    owner = user()
+    task = (await service.create(owner, TaskPatch.of(title="start"))).value
+    edits = await asyncio.gather(
+        *(service.patch(owner, task.id, TaskPatch.of(title=f"writer {i}")) for i in range(20))
+    )
+    assert sorted(edit.value.version for edit in edits) == list(range(2, 22))
+    assert await service.get(owner, task.id) == max((e.value for e in edits), key=lambda edit: edit.version)
 
 
-async def test_other_users_writes_are_not_held_up(postgres_uow: Callable[[], UnitOfWork]) -> None:
-    async with postgres_uow() as slow:
-        await slow.tasks.add(make_task(user("alice")))
-        async with postgres_uow() as other:
-            await asyncio.wait_for(other.tasks.add(make_task(user("bob"))), timeout=2)
-            await other.commit()
+async def test_other_users_writes_are_not_held_up(postgres_storage: Storage) -> None:
+    bobs = make_task(user("bob"))
+    async with postgres_storage.uow() as slow:
+        slow.tasks.add(make_task(user("alice")))
+        await slow.flush()  # holds alice's change lock until it commits
+        # Raises TimeoutError (the test fails) if bob's write waited for alice's.
+        await asyncio.wait_for(postgres_storage.add(bobs), timeout=2)
+        assert await postgres_storage.reader.get(bobs.owner_id, bobs.id) == bobs
         await slow.commit()
 
 
 async def test_a_client_syncing_during_two_concurrent_writers_ends_with_the_servers_state(
-    postgres_uow: Callable[[], UnitOfWork],
+    postgres_storage: Storage,
 ) -> None:
-    service = TaskService(postgres_uow, SystemClock(), TimeOrderedIdGenerator())
+    service = TaskService(
+        postgres_storage.uow, postgres_storage.reader, SystemClock(), TimeOrderedIdGenerator()
+    )
     owner: UserId = user()
     mirror: dict[TaskId, Task] = {}
     since: str | None = None
@@ -96,9 +93,9 @@ async def test_a_client_syncing_during_two_concurrent_writers_ends_with_the_serv
             roll = rng.random()
             try:
                 if roll < 0.4 or not mine:
-                    mine.append((await service.create(owner, TaskContent(title=f"w{seed}-{step}"))).id)
+                    mine.append((await service.create(owner, TaskPatch.of(title=f"w{seed}-{step}"))).value.id)
                 elif roll < 0.7:
-                    await service.patch(owner, rng.choice(mine), TaskPatch(title=f"w{seed}-{step} edited"))
+                    await service.patch(owner, rng.choice(mine), TaskPatch.of(title=f"w{seed}-{step} edited"))
                 elif roll < 0.85:
                     await service.complete(owner, rng.choice(mine))
                 else:
@@ -144,30 +141,19 @@ async def test_a_client_syncing_during_two_concurrent_writers_ends_with_the_serv
     assert server
 
 
-async def test_an_edit_holds_the_owners_change_lock_until_it_commits(
-    postgres_uow: Callable[[], UnitOfWork],
-) -> None:
+async def test_an_edit_holds_the_owners_change_lock_until_it_commits(postgres_storage: Storage) -> None:
     owner = user()
     first, second = make_task(owner, "first"), make_task(owner, "second")
-    async with postgres_uow() as setup:
-        await setup.tasks.add(first)
-        await setup.tasks.add(second)
-        await setup.commit()
+    await postgres_storage.add(first, second)
 
-    async with postgres_uow() as slow:
-        current = await slow.tasks.get_for_change(owner, first.id)  # the write path's read
-        assert current is not None
-        edited = current.patch(TaskPatch(title="first, edited"), current.updated_at)
-        assert await slow.tasks.update(owner, edited, expected_version=current.version)
+    async with postgres_storage.uow() as slow:
+        slow.tasks.revise(owner, first.id, TaskPatch.of(title="first, edited"), now=first.updated_at)
+        await slow.flush()
 
         async def later_edit() -> None:
-            async with postgres_uow() as fast:
-                other = await fast.tasks.get_for_change(owner, second.id)
-                assert other is not None
-                await fast.tasks.update(
-                    owner,
-                    other.patch(TaskPatch(title="second, edited"), other.updated_at),
-                    expected_version=1,
+            async with postgres_storage.uow() as fast:
+                fast.tasks.revise(
+                    owner, second.id, TaskPatch.of(title="second, edited"), now=second.updated_at
                 )
                 await fast.commit()
 
@@ -177,44 +163,26 @@ async def test_an_edit_holds_the_owners_change_lock_until_it_commits(
         await slow.commit()
     await asyncio.wait_for(racing, timeout=5)
 
-    async with postgres_uow() as uow:
-        changes = await uow.tasks.changes(owner, after=0, limit=10)
+    changes = await postgres_storage.reader.changes(owner, after=0, limit=10)
     assert [c.task_id for c in changes] == [first.id, second.id]
 
 
-async def test_an_edit_that_is_not_committed_is_not_stored(postgres_uow: Callable[[], UnitOfWork]) -> None:
-    owner = user()
-    task = make_task(owner)
-    async with postgres_uow() as setup:
-        await setup.tasks.add(task)
-        await setup.commit()
-    async with postgres_uow() as uow:
-        current = await uow.tasks.get_for_change(owner, task.id)
-        assert current is not None
-        assert await uow.tasks.update(
-            owner, current.patch(TaskPatch(title="x"), current.updated_at), expected_version=1
-        )
-    async with postgres_uow() as uow:
-        assert await uow.tasks.get(owner, task.id) == task
-
-
-def _serialized_patch(patch: TaskPatch, condition: VersionCondition | None = None) -> Prepared:
-    statements = patching(user(), task_id(), patch, now=datetime.now(UTC), condition=condition)
-    assert statements is not None
-    return statements[1]
+def _locking_revision(patch: TaskPatch, condition: VersionCondition | None = None) -> Prepared:
+    statement = revising(user(), task_id(), patch, now=datetime.now(UTC), condition=condition)
+    assert statement is not None
+    return statement[0].locking
 
 
 @pytest.mark.parametrize(
     "statement",
     [
-        SERIALIZED_INSERT,
-        SERIALIZED_UPDATE,
-        SERIALIZED_DELETE,
-        SERIALIZED_DELETE_IF_VERSION,
-        _serialized_patch(TaskPatch(title="t")),
-        _serialized_patch(TaskPatch(completed=True, tags=("a",)), VersionCondition.one_of(1)),
+        INSERT.locking,
+        DELETE.locking,
+        DELETE_IF_VERSION.locking,
+        _locking_revision(TaskPatch.of(title="t")),
+        _locking_revision(TaskPatch.of(completed=True, tags=("a",)), VersionCondition.one_of(1)),
     ],
-    ids=["insert", "update", "delete", "delete-if-version", "patch", "patch-if-version"],
+    ids=["insert", "delete", "delete-if-version", "revision", "revision-if-version"],
 )
 async def test_a_write_taking_the_lock_draws_its_change_number_only_under_it(
     database_url: str, statement: Prepared
@@ -227,8 +195,15 @@ async def test_a_write_taking_the_lock_draws_its_change_number_only_under_it(
             f"EXPLAIN (VERBOSE, FORMAT JSON) {statement.sql}",
             # Values where a NULL would let the planner see that no row can match.
             *[
-                {"lock_name": "changes\x1fowner", "owner": "owner", "expected_version": 1}.get(name)
-                or {"task_id": task_id(), "at": datetime.now(UTC), "now": datetime.now(UTC)}.get(name)
+                {"lock_name": "changes\x1fowner", "owner": "owner", "version": 1}.get(name)
+                or {
+                    "task_id": task_id(),
+                    "id": task_id(),
+                    "at": datetime.now(UTC),
+                    "now": datetime.now(UTC),
+                }.get(name)
+                or {"title": "t", "description": "", "completed": False, "priority": 0, "tags": []}.get(name)
+                or {"created_at": datetime.now(UTC), "updated_at": datetime.now(UTC)}.get(name)
                 or {"new_title": "t", "new_completed": True, "new_tags": ["a"], "versions": [1]}.get(name)
                 for name in statement.names
             ],

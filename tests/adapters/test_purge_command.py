@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from taskhub.domain.model import UserId
 from taskhub.entrypoints.cli import main
-from taskhub.ports.idempotency import StoredReply
-from taskhub.ports.unit_of_work import UnitOfWorkFactory
+from taskhub.ports.idempotency import Failure, IdempotencyRecord
+from tests.conftest import Storage
 from tests.factories import user
 
 pytestmark = pytest.mark.postgres
@@ -26,27 +27,27 @@ def keep_logging_as_it_was() -> Iterator[None]:
     root.setLevel(level)
 
 
+def ended(expires_at: datetime) -> IdempotencyRecord:
+    return IdempotencyRecord("a" * 64, expires_at, failure=Failure("task_not_found"))
+
+
+async def claimed(storage: Storage, owner: UserId, key: str) -> IdempotencyRecord | None:
+    async with storage.uow() as uow:
+        return (await uow.idempotency.claim(owner, key)).record
+
+
 async def test_purge_deletes_expired_keys_and_keeps_live_ones(
-    postgres_uow: UnitOfWorkFactory,
+    postgres_storage: Storage,
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     owner = user()
     now = datetime.now(UTC)
-    async with postgres_uow() as uow:
+    async with postgres_storage.uow() as uow:
         for i in range(3):
-            await uow.idempotency.save(
-                owner,
-                f"old-{i}",
-                "a" * 64,
-                StoredReply(201, b"{}"),
-                created_at=now,
-                expires_at=now - timedelta(1),
-            )
-        await uow.idempotency.save(
-            owner, "live", "a" * 64, StoredReply(201, b"{}"), created_at=now, expires_at=now + timedelta(1)
-        )
+            uow.idempotency.save(owner, f"old-{i}", ended(now - timedelta(1)), created_at=now)
+        uow.idempotency.save(owner, "live", ended(now + timedelta(1)), created_at=now)
         await uow.commit()
 
     monkeypatch.setenv("DATABASE_URL", database_url)
@@ -57,6 +58,5 @@ async def test_purge_deletes_expired_keys_and_keeps_live_ones(
     assert await asyncio.to_thread(main, ["purge"]) == 0
     assert "purged 3 expired idempotency keys" in capsys.readouterr().out
 
-    async with postgres_uow() as uow:
-        assert await uow.idempotency.find(owner, "live") is not None
-        assert await uow.idempotency.find(owner, "old-0") is None
+    assert await claimed(postgres_storage, owner, "live") is not None
+    assert await claimed(postgres_storage, owner, "old-0") is None

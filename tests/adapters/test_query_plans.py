@@ -12,8 +12,8 @@ from typing import Any
 import asyncpg
 import pytest
 
+from taskhub.adapters.postgres.listing import listing
 from taskhub.adapters.postgres.migrations import upgrade
-from taskhub.adapters.postgres.statements import listing
 from taskhub.domain.listing import PageKey, Sort, TaskFilter
 from taskhub.domain.model import Priority, TaskId, UserId
 from taskhub.entrypoints.http.listing import SORT_VALUES

@@ -1,18 +1,15 @@
-"""The read pool at PostgreSQL (directly and through PgBouncer) and the read-only repository on it."""
+"""The read pool at PostgreSQL, directly and through PgBouncer (the query side reads on it)."""
 
 from __future__ import annotations
 
 import time
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
 
 import pytest
 
 from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.adapters.postgres.read_pool import ReadPool
-from taskhub.adapters.postgres.reader import AsyncpgTaskReader
 from taskhub.ports.repositories import StorageUnavailable
-from tests.factories import make_task, task_id, user
 
 pytestmark = pytest.mark.postgres
 
@@ -89,18 +86,3 @@ async def test_closing_does_not_hang_on_a_connection_never_given_back(database_u
     await pool.close(timeout_seconds=0.3)
     assert time.monotonic() - started < 2
     await stuck.aclose()  # the late give-back of a terminated connection is harmless
-
-
-async def test_the_read_only_repository_refuses_to_write(database_url: str) -> None:
-    pool = ReadPool(database_url, PoolSettings(read_size=1))
-    owner = user()
-    try:
-        async with pool.connection() as connection:
-            reader = AsyncpgTaskReader(connection)
-            with pytest.raises(RuntimeError, match="read-only"):
-                await reader.add(make_task(owner))
-            with pytest.raises(RuntimeError, match="read-only"):
-                await reader.delete(owner, task_id(), at=datetime.now(UTC))
-            assert await reader.get(owner, task_id()) is None
-    finally:
-        await pool.close()

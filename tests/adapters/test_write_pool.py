@@ -1,5 +1,5 @@
-"""Writing units of work at PostgreSQL (directly and through PgBouncer): the transaction, and the
-optimistic unit of work that runs without one."""
+"""Units of work at PostgreSQL (directly and through PgBouncer): a lone write sent at commit as a
+statement of its own, a transaction for anything more, nothing kept without commit()."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import asyncpg
 import pytest
 
 from taskhub.adapters.postgres.engine import PoolSettings
-from taskhub.adapters.postgres.read_pool import ReadPool
 from taskhub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from taskhub.adapters.postgres.write_pool import WritePool
 from taskhub.ports.repositories import StorageUnavailable
@@ -21,15 +20,10 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-async def pgbouncer_pools(pgbouncer_url: str) -> AsyncIterator[tuple[WritePool, ReadPool]]:
-    settings = PoolSettings(size=1, read_size=1, statement_timeout_ms=1234)
-    writes, reads = (
-        WritePool(pgbouncer_url, settings, "pgbouncer"),
-        ReadPool(pgbouncer_url, settings, "pgbouncer"),
-    )
-    yield writes, reads
+async def pgbouncer_writes(pgbouncer_url: str) -> AsyncIterator[WritePool]:
+    writes = WritePool(pgbouncer_url, PoolSettings(size=1, statement_timeout_ms=1234), "pgbouncer")
+    yield writes
     await writes.close()
-    await reads.close()
 
 
 async def stored_titles(database_url: str) -> list[str]:
@@ -41,56 +35,63 @@ async def stored_titles(database_url: str) -> list[str]:
         await connection.close()
 
 
-async def test_a_writing_unit_of_work_is_one_transaction_rolled_back_without_commit(
-    write_pool: WritePool, read_pool: ReadPool, database_url: str, clean_tables: None
+async def test_a_flushed_write_is_rolled_back_without_commit_and_the_connection_comes_back_clean(
+    write_pool: WritePool, database_url: str, clean_tables: None
 ) -> None:
-    owner = user()
-    async with PostgresUnitOfWork(write_pool, read_pool) as uow:
-        await uow.tasks.add(make_task(owner, "kept back"))
+    async with PostgresUnitOfWork(write_pool) as uow:
+        uow.tasks.add(make_task(user(), "kept back"))
+        await uow.flush()
         assert await stored_titles(database_url) == []
     assert await stored_titles(database_url) == []
     async with write_pool.acquire() as connection:
         assert not connection.is_in_transaction()  # what the next request gets
 
 
-async def test_an_optimistic_write_commits_as_it_runs(
-    write_pool: WritePool, read_pool: ReadPool, database_url: str, clean_tables: None
+async def test_a_lone_write_is_sent_at_commit_as_a_statement_of_its_own(
+    write_pool: WritePool, database_url: str, clean_tables: None
 ) -> None:
-    owner = user()
-    async with PostgresUnitOfWork(write_pool, read_pool).optimistic() as uow:
-        await uow.tasks.add(make_task(owner, "at once"))
-        assert await stored_titles(database_url) == ["at once"]
+    async with PostgresUnitOfWork(write_pool) as uow:
+        uow.tasks.add(make_task(user(), "at commit"))
+        assert await stored_titles(database_url) == []
         await uow.commit()
-    assert await stored_titles(database_url) == ["at once"]
+        assert await stored_titles(database_url) == ["at commit"]
+    async with write_pool.acquire() as connection:
+        assert not connection.is_in_transaction()
 
 
-async def test_behind_pgbouncer_a_write_runs_in_a_transaction_with_the_statement_timeout(
-    pgbouncer_pools: tuple[WritePool, ReadPool],
+async def test_behind_pgbouncer_a_transaction_carries_the_statement_timeout(
+    pgbouncer_writes: WritePool,
 ) -> None:
-    writes, _ = pgbouncer_pools
     for _ in range(2):  # and again on the connection it gave back
-        async with writes.transaction() as connection:
+        async with pgbouncer_writes.transaction() as connection:
             assert connection.is_in_transaction()
             assert await connection.fetchval("SHOW statement_timeout") == "1234ms"
 
 
-async def test_behind_pgbouncer_an_optimistic_write_still_takes_a_transaction(
-    pgbouncer_pools: tuple[WritePool, ReadPool], database_url: str, clean_tables: None
+async def test_behind_pgbouncer_even_a_lone_write_takes_a_transaction(
+    pgbouncer_writes: WritePool, database_url: str, clean_tables: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Outside a transaction PgBouncer could not keep the statement timeout: there is none to set.
-    owner = user()
-    async with PostgresUnitOfWork(*pgbouncer_pools).optimistic() as uow:
-        await uow.tasks.add(make_task(owner, "in a transaction"))
-        assert await stored_titles(database_url) == []
+    sent: list[str] = []
+    original = asyncpg.Connection.execute
+
+    async def recorded(self: asyncpg.Connection, query: str, *args: object) -> str:
+        sent.append(query.split(maxsplit=1)[0].rstrip(";"))
+        return await original(self, query, *args)
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", recorded)
+    async with PostgresUnitOfWork(pgbouncer_writes) as uow:
+        uow.tasks.add(make_task(user(), "in a transaction"))
         await uow.commit()
+    assert sent == ["BEGIN", "INSERT", "COMMIT"]
     assert await stored_titles(database_url) == ["in a transaction"]
 
 
-@pytest.mark.parametrize(("optimistic", "retryable"), [(False, True), (True, False)])
+@pytest.mark.parametrize(("in_a_transaction", "retryable"), [(True, True), (False, False)])
 async def test_a_write_cut_off_mid_statement_is_retryable_only_inside_a_transaction(
-    database_url: str, read_pool: ReadPool, clean_tables: None, optimistic: bool, retryable: bool
+    database_url: str, clean_tables: None, in_a_transaction: bool, retryable: bool
 ) -> None:
-    # In a transaction nothing was committed, so the use case may run again; an optimistic write
+    # In a transaction nothing was committed, so the use case may run again; a lone statement
     # commits by itself, so whether it took effect is unknown and it must not run twice.
     owner = user()
     pool = WritePool(database_url, PoolSettings(size=1))
@@ -100,9 +101,10 @@ async def test_a_write_cut_off_mid_statement_is_retryable_only_inside_a_transact
         await holder.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"changes\x1f{owner}")
 
         async def write() -> None:
-            unit_of_work = PostgresUnitOfWork(pool, read_pool)
-            async with unit_of_work.optimistic() if optimistic else unit_of_work as uow:
-                await uow.tasks.add(make_task(owner))  # waits for the owner's change lock
+            async with PostgresUnitOfWork(pool) as uow:
+                uow.tasks.add(make_task(owner))  # waits for the owner's change lock
+                if in_a_transaction:
+                    await uow.flush()
                 await uow.commit()
 
         writing = asyncio.create_task(write())

@@ -2,80 +2,103 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
-from taskhub.ports.idempotency import IdempotencyRecord, StoredReply
-from taskhub.ports.unit_of_work import UnitOfWork
-from tests.factories import T0, user
+from taskhub.domain.model import UserId
+from taskhub.ports.idempotency import Failure, IdempotencyRecord
+from tests.conftest import Storage
+from tests.factories import T0, make_task, user
 
-UowFactory = Callable[[], UnitOfWork]
-REPLY = StoredReply(status=201, body=b'{"id":"x"}', headers={"Location": "/api/tasks/x", "ETag": '"1"'})
 LATER = T0 + timedelta(hours=24)
 
 
-async def test_a_saved_reply_is_found_by_its_owner_and_key(uow_factory: UowFactory) -> None:
+def ended_with_a_task(owner: UserId, fingerprint: str = "f" * 64) -> IdempotencyRecord:
+    return IdempotencyRecord(fingerprint, LATER, task=make_task(owner, "Écrire 📝", tags=("home",)))
+
+
+async def stored_record(storage: Storage, owner: UserId, key: str) -> IdempotencyRecord | None:
+    async with storage.uow() as uow:
+        claim = await uow.idempotency.claim(owner, key)
+    assert claim.held
+    return claim.record
+
+
+async def test_a_saved_task_ending_is_claimed_back_by_its_owner_and_key(storage: Storage) -> None:
     owner = user()
-    async with uow_factory() as uow:
-        assert await uow.idempotency.claim(owner, "key-1") is True
-        await uow.idempotency.save(owner, "key-1", "f" * 64, REPLY, created_at=T0, expires_at=LATER)
+    record = ended_with_a_task(owner)
+    async with storage.uow() as uow:
+        claim = await uow.idempotency.claim(owner, "key-1")
+        assert (claim.held, claim.record) == (True, None)
+        uow.idempotency.save(owner, "key-1", record, created_at=T0)
         await uow.commit()
 
-    async with uow_factory() as uow:
-        assert await uow.idempotency.find(owner, "key-1") == IdempotencyRecord("f" * 64, REPLY, LATER)
+    assert await stored_record(storage, owner, "key-1") == record
 
 
-async def test_keys_are_per_user(uow_factory: UowFactory) -> None:
-    alice, bob = user("alice"), user("bob")
-    async with uow_factory() as uow:
-        await uow.idempotency.save(alice, "same", "a" * 64, REPLY, created_at=T0, expires_at=LATER)
-        await uow.commit()
-
-    async with uow_factory() as uow:
-        assert await uow.idempotency.find(bob, "same") is None
-
-
-async def test_an_uncommitted_reply_is_not_kept(uow_factory: UowFactory) -> None:
+async def test_a_saved_failure_is_claimed_back_as_it_was(storage: Storage) -> None:
     owner = user()
-    async with uow_factory() as uow:
-        await uow.idempotency.save(owner, "k", "a" * 64, REPLY, created_at=T0, expires_at=LATER)
-
-    async with uow_factory() as uow:
-        assert await uow.idempotency.find(owner, "k") is None
-
-
-async def test_saving_again_replaces_an_expired_record(uow_factory: UowFactory) -> None:
-    owner = user()
-    fresh = StoredReply(status=200, body=b"{}")
-    async with uow_factory() as uow:
-        await uow.idempotency.save(owner, "k", "a" * 64, REPLY, created_at=T0, expires_at=LATER)
-        await uow.commit()
-    async with uow_factory() as uow:
-        await uow.idempotency.save(
-            owner, "k", "b" * 64, fresh, created_at=LATER, expires_at=LATER + timedelta(days=1)
+    failure = Failure("invalid_task", {"errors": [["title", "must not be empty or only whitespace"]]})
+    async with storage.uow() as uow:
+        await uow.idempotency.claim(owner, "refused")
+        uow.idempotency.save(
+            owner, "refused", IdempotencyRecord("a" * 64, LATER, failure=failure), created_at=T0
         )
         await uow.commit()
 
-    async with uow_factory() as uow:
-        record = await uow.idempotency.find(owner, "k")
-    assert record is not None
-    assert (record.fingerprint, record.reply) == ("b" * 64, fresh)
+    assert await stored_record(storage, owner, "refused") == IdempotencyRecord(
+        "a" * 64, LATER, failure=failure
+    )
 
 
-async def test_purge_deletes_expired_records_only_in_batches(uow_factory: UowFactory) -> None:
+async def test_keys_are_per_user(storage: Storage) -> None:
+    alice, bob = user("alice"), user("bob")
+    async with storage.uow() as uow:
+        await uow.idempotency.claim(alice, "same")
+        uow.idempotency.save(alice, "same", ended_with_a_task(alice), created_at=T0)
+        await uow.commit()
+
+    assert await stored_record(storage, bob, "same") is None
+
+
+async def test_an_uncommitted_record_is_not_kept(storage: Storage) -> None:
     owner = user()
-    async with uow_factory() as uow:
+    async with storage.uow() as uow:
+        await uow.idempotency.claim(owner, "k")
+        uow.idempotency.save(owner, "k", ended_with_a_task(owner), created_at=T0)
+
+    assert await stored_record(storage, owner, "k") is None
+
+
+async def test_saving_again_replaces_an_expired_record(storage: Storage) -> None:
+    owner = user()
+    async with storage.uow() as uow:
+        await uow.idempotency.claim(owner, "k")
+        uow.idempotency.save(owner, "k", ended_with_a_task(owner, "a" * 64), created_at=T0)
+        await uow.commit()
+    fresh = IdempotencyRecord("b" * 64, LATER + timedelta(days=1), failure=Failure("task_not_found"))
+    async with storage.uow() as uow:
+        await uow.idempotency.claim(owner, "k")
+        uow.idempotency.save(owner, "k", fresh, created_at=LATER)
+        await uow.commit()
+
+    assert await stored_record(storage, owner, "k") == fresh
+
+
+async def test_purge_deletes_expired_records_only_in_batches(storage: Storage) -> None:
+    owner = user()
+    async with storage.uow() as uow:
         for i in range(5):
-            await uow.idempotency.save(owner, f"old-{i}", "a" * 64, REPLY, created_at=T0, expires_at=T0)
-        await uow.idempotency.save(owner, "live", "a" * 64, REPLY, created_at=T0, expires_at=LATER)
+            old = IdempotencyRecord("a" * 64, T0, failure=Failure("task_not_found"))
+            uow.idempotency.save(owner, f"old-{i}", old, created_at=T0)
+        uow.idempotency.save(owner, "live", ended_with_a_task(owner), created_at=T0)
         await uow.commit()
 
-    async with uow_factory() as uow:
-        assert await uow.idempotency.purge_expired(T0 + timedelta(seconds=1), batch_size=3) == 3
-        assert await uow.idempotency.purge_expired(T0 + timedelta(seconds=1), batch_size=3) == 2
-        assert await uow.idempotency.purge_expired(T0 + timedelta(seconds=1), batch_size=3) == 0
-        await uow.commit()
-
-    async with uow_factory() as uow:
-        assert await uow.idempotency.find(owner, "live") is not None
-        assert await uow.idempotency.find(owner, "old-0") is None
+    counts = []
+    for _ in range(3):
+        async with storage.uow() as uow:
+            purged = uow.idempotency.purge_expired(T0 + timedelta(seconds=1), batch_size=3)
+            await uow.commit()
+        counts.append(purged.value)
+    assert counts == [3, 2, 0]
+    assert await stored_record(storage, owner, "live") is not None
+    assert await stored_record(storage, owner, "old-0") is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -14,9 +13,9 @@ from hypothesis import strategies as st
 from taskhub.application.tasks import TaskService
 from taskhub.domain.errors import TaskNotFound
 from taskhub.domain.listing import Sort
-from taskhub.domain.model import Priority, TaskContent, TaskId
+from taskhub.domain.model import Priority, TaskContent, TaskId, TaskPatch
 from taskhub.entrypoints.http.listing import SORT_VALUES
-from taskhub.ports.unit_of_work import UnitOfWork
+from tests.conftest import Storage
 from tests.factories import T0, FixedClock, user
 
 
@@ -44,17 +43,15 @@ contents = st.builds(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-async def test_pages_never_skip_or_repeat_a_surviving_task(
-    uow_factory: Callable[[], UnitOfWork], data: st.DataObject
-) -> None:
+async def test_pages_never_skip_or_repeat_a_surviving_task(storage: Storage, data: st.DataObject) -> None:
     clock = FixedClock()
-    service = TaskService(uow_factory, clock, CountingIds())
+    service = TaskService(storage.uow, storage.reader, clock, CountingIds())
     owner = user()
 
     async def add(content: TaskContent) -> TaskId:
         # Equal timestamps happen (0 s steps): ties must be broken by id.
         clock.advance(data.draw(st.sampled_from([0, 1])))
-        return (await service.create(owner, content)).id
+        return (await service.create(owner, TaskPatch.replacing(content))).value.id
 
     initial = {await add(c) for c in data.draw(st.lists(contents, min_size=1, max_size=25))}
     sort = Sort.parse(data.draw(st.sampled_from(SORT_VALUES)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,24 +10,14 @@ import pytest
 from taskhub.domain.listing import PageKey, Sort, SortField, TaskFilter, sort_value
 from taskhub.domain.model import Priority, Task, TaskPatch, UserId
 from taskhub.ports.repositories import TaskQuery
-from taskhub.ports.unit_of_work import UnitOfWork
+from tests.conftest import Storage
 from tests.factories import T0, make_task, user
 
-UowFactory = Callable[[], UnitOfWork]
 DAY = timedelta(days=1)
 
 
-async def store(uow_factory: UowFactory, *tasks: Task) -> None:
-    async with uow_factory() as uow:
-        for task in tasks:
-            await uow.tasks.add(task)
-        await uow.commit()
-
-
-async def find(uow_factory: UowFactory, owner: UserId, **query: Any) -> list[Task]:
-    # As the listing use case reads: in a read-only unit of work.
-    async with uow_factory().reading() as uow:
-        return await uow.tasks.find(owner, TaskQuery(**query))
+async def find(storage: Storage, owner: UserId, **query: Any) -> list[Task]:
+    return await storage.reader.find(owner, TaskQuery(**query))
 
 
 def titles(tasks: list[Task]) -> list[str]:
@@ -36,7 +25,7 @@ def titles(tasks: list[Task]) -> list[str]:
 
 
 @pytest.fixture
-async def sample(uow_factory: UowFactory) -> tuple[UserId, list[Task]]:
+async def sample(storage: Storage) -> tuple[UserId, list[Task]]:
     owner = user()
     tasks = [
         make_task(owner, "Buy milk", at=T0, tags=("home", "shop"), priority=Priority.HIGH, due_at=T0 + DAY),
@@ -66,7 +55,7 @@ async def sample(uow_factory: UowFactory) -> tuple[UserId, list[Task]]:
         ),
         make_task(owner, "buy stamps", at=T0 + timedelta(4), priority=Priority.HIGH, tags=("shop",)),
     ]
-    await store(uow_factory, *tasks, make_task(user("other"), "Buy milk", tags=("home",)))
+    await storage.add(*tasks, make_task(user("other"), "Buy milk", tags=("home",)))
     return owner, tasks
 
 
@@ -103,16 +92,16 @@ async def sample(uow_factory: UowFactory) -> tuple[UserId, list[Task]]:
     ],
 )
 async def test_each_filter_and_their_combinations(
-    uow_factory: UowFactory, sample: tuple[UserId, list[Task]], wanted: TaskFilter, expected: set[str]
+    storage: Storage, sample: tuple[UserId, list[Task]], wanted: TaskFilter, expected: set[str]
 ) -> None:
     owner, _ = sample
-    assert set(titles(await find(uow_factory, owner, filter=wanted))) == expected
+    assert set(titles(await find(storage, owner, filter=wanted))) == expected
 
 
 async def test_filters_never_reach_another_users_tasks(
-    uow_factory: UowFactory, sample: tuple[UserId, list[Task]]
+    storage: Storage, sample: tuple[UserId, list[Task]]
 ) -> None:
-    assert await find(uow_factory, user("stranger"), filter=TaskFilter(text="milk")) == []
+    assert await find(storage, user("stranger"), filter=TaskFilter(text="milk")) == []
 
 
 # --- sorts ------------------------------------------------------------------------------------
@@ -128,10 +117,10 @@ async def test_filters_never_reach_another_users_tasks(
     ],
 )
 async def test_each_sort_gives_a_total_order(
-    uow_factory: UowFactory, sample: tuple[UserId, list[Task]], sort: str, expected: list[str]
+    storage: Storage, sample: tuple[UserId, list[Task]], sort: str, expected: list[str]
 ) -> None:
     owner, _ = sample
-    assert titles(await find(uow_factory, owner, sort=Sort.parse(sort))) == expected
+    assert titles(await find(storage, owner, sort=Sort.parse(sort))) == expected
 
 
 @pytest.mark.parametrize(
@@ -142,10 +131,10 @@ async def test_each_sort_gives_a_total_order(
     ],
 )
 async def test_due_date_sorts_put_tasks_without_one_last_both_ways(
-    uow_factory: UowFactory, sample: tuple[UserId, list[Task]], sort: str, dated: list[str]
+    storage: Storage, sample: tuple[UserId, list[Task]], sort: str, dated: list[str]
 ) -> None:
     owner, tasks = sample
-    found = await find(uow_factory, owner, sort=Sort.parse(sort))
+    found = await find(storage, owner, sort=Sort.parse(sort))
     undated = sorted(
         (t for t in tasks if t.content.due_at is None), key=lambda t: t.id, reverse=sort[0] == "-"
     )
@@ -153,26 +142,25 @@ async def test_due_date_sorts_put_tasks_without_one_last_both_ways(
 
 
 async def test_priority_sorts_none_low_medium_high_ties_by_id(
-    uow_factory: UowFactory, sample: tuple[UserId, list[Task]]
+    storage: Storage, sample: tuple[UserId, list[Task]]
 ) -> None:
     owner, _ = sample
-    ascending = await find(uow_factory, owner, sort=Sort.parse("priority"))
+    ascending = await find(storage, owner, sort=Sort.parse("priority"))
     assert [t.content.priority.rank for t in ascending] == [0, 1, 2, 3, 3]
     highs = [t.id for t in ascending if t.content.priority is Priority.HIGH]
     assert highs == sorted(highs)
-    descending = await find(uow_factory, owner, sort=Sort.parse("-priority"))
+    descending = await find(storage, owner, sort=Sort.parse("-priority"))
     assert [t.id for t in descending] == [t.id for t in reversed(ascending)]
 
 
-async def test_updated_at_sort_follows_the_latest_write(uow_factory: UowFactory) -> None:
+async def test_updated_at_sort_follows_the_latest_write(storage: Storage) -> None:
     owner = user()
     first, second = make_task(owner, "first", at=T0), make_task(owner, "second", at=T0 + DAY)
-    await store(uow_factory, first, second)
-    touched = first.patch(TaskPatch(title="first, edited"), T0 + 2 * DAY)
-    async with uow_factory() as uow:
-        await uow.tasks.update(owner, touched, expected_version=1)
+    await storage.add(first, second)
+    async with storage.uow() as uow:
+        uow.tasks.revise(owner, first.id, TaskPatch.of(title="first, edited"), now=T0 + 2 * DAY)
         await uow.commit()
-    assert titles(await find(uow_factory, owner, sort=Sort.parse("-updated_at"))) == [
+    assert titles(await find(storage, owner, sort=Sort.parse("-updated_at"))) == [
         "first, edited",
         "second",
     ]
@@ -183,15 +171,15 @@ async def test_updated_at_sort_follows_the_latest_write(uow_factory: UowFactory)
 
 @pytest.mark.parametrize("sort", [f"{sign}{field.value}" for field in SortField for sign in ("", "-")])
 async def test_pages_of_any_sort_chain_into_the_whole_list(
-    uow_factory: UowFactory, sample: tuple[UserId, list[Task]], sort: str
+    storage: Storage, sample: tuple[UserId, list[Task]], sort: str
 ) -> None:
     owner, _ = sample
     order = Sort.parse(sort)
-    everything = await find(uow_factory, owner, sort=order)
+    everything = await find(storage, owner, sort=order)
     walked: list[Task] = []
     after: PageKey | None = None
     while True:
-        page = await find(uow_factory, owner, sort=order, limit=2, after=after)
+        page = await find(storage, owner, sort=order, limit=2, after=after)
         walked += page
         if len(page) < 2:
             break
@@ -199,16 +187,14 @@ async def test_pages_of_any_sort_chain_into_the_whole_list(
     assert walked == everything
 
 
-async def test_many_equal_sort_values_page_by_id(uow_factory: UowFactory) -> None:
+async def test_many_equal_sort_values_page_by_id(storage: Storage) -> None:
     owner = user()
     same = datetime(2026, 6, 1, tzinfo=UTC)
     tasks = [make_task(owner, "same", at=same, due_at=same) for _ in range(7)]
-    await store(uow_factory, *tasks)
+    await storage.add(*tasks)
     for sort in ("created_at", "-created_at", "due_at", "-due_at", "title", "-title"):
         order = Sort.parse(sort)
-        first = await find(uow_factory, owner, sort=order, limit=3)
+        first = await find(storage, owner, sort=order, limit=3)
         last = first[-1]
-        rest = await find(
-            uow_factory, owner, sort=order, after=PageKey(sort_value(last, order.field), last.id)
-        )
+        rest = await find(storage, owner, sort=order, after=PageKey(sort_value(last, order.field), last.id))
         assert len({t.id for t in first + rest}) == 7

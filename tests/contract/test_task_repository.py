@@ -1,22 +1,21 @@
-"""The TaskRepository / UnitOfWork contract, run against every adapter (PostgreSQL and memory)."""
+"""The TaskRepository and TaskReader contract, run against every adapter (PostgreSQL and memory):
+what each command writes, what each read sees, always through the owner."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from taskhub.domain.listing import PageKey
-from taskhub.domain.model import Priority, TaskContent
+from taskhub.domain.model import Priority, TaskPatch
+from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.repositories import TaskQuery
-from taskhub.ports.unit_of_work import UnitOfWork
+from tests.conftest import Storage
 from tests.factories import T0, make_task, task_id, user
 
-UowFactory = Callable[[], UnitOfWork]
+LATER = T0 + timedelta(minutes=1)
 
 
-async def test_an_added_task_is_read_back_by_its_owner_with_every_field(uow_factory: UowFactory) -> None:
+async def test_an_added_task_is_read_back_by_its_owner_with_every_field(storage: Storage) -> None:
     owner = user()
     task = make_task(
         owner,
@@ -28,177 +27,124 @@ async def test_an_added_task_is_read_back_by_its_owner_with_every_field(uow_fact
         time_zone="Europe/Paris",
         tags=("home", "urgent"),
     )
-    async with uow_factory() as uow:
-        await uow.tasks.add(task)
-        await uow.commit()
+    await storage.add(task)
 
-    async with uow_factory() as uow:
+    assert await storage.reader.get(owner, task.id) == task
+    async with storage.uow() as uow:
         assert await uow.tasks.get(owner, task.id) == task
 
 
-async def test_uncommitted_work_is_rolled_back(uow_factory: UowFactory) -> None:
-    owner = user()
-    task = make_task(owner)
-    async with uow_factory() as uow:
-        await uow.tasks.add(task)
-
-    async with uow_factory() as uow:
-        assert await uow.tasks.get(owner, task.id) is None
-
-
-async def test_work_is_rolled_back_when_the_unit_of_work_fails(uow_factory: UowFactory) -> None:
-    owner = user()
-    task = make_task(owner)
-    with pytest.raises(RuntimeError):  # noqa: PT012 - the failure must happen inside the unit of work
-        async with uow_factory() as uow:
-            await uow.tasks.add(task)
-            raise RuntimeError("the use case failed before commit")
-
-    async with uow_factory() as uow:
-        assert await uow.tasks.get(owner, task.id) is None
-
-
-async def test_a_user_never_sees_another_users_task(uow_factory: UowFactory) -> None:
+async def test_a_user_never_sees_nor_changes_another_users_task(storage: Storage) -> None:
     alice, mallory = user("alice"), user("mallory")
     task = make_task(alice)
-    async with uow_factory() as uow:
-        await uow.tasks.add(task)
-        await uow.commit()
+    await storage.add(task)
 
-    async with uow_factory() as uow:
+    assert await storage.reader.get(mallory, task.id) is None
+    assert await storage.reader.find(mallory, TaskQuery()) == []
+    async with storage.uow() as uow:
         assert await uow.tasks.get(mallory, task.id) is None
-        assert await uow.tasks.find(mallory, TaskQuery()) == []
-        changed = task.replace(TaskContent(title="hijacked"), T0 + timedelta(seconds=1))
-        assert await uow.tasks.update(mallory, changed, expected_version=task.version) is False
-        assert await uow.tasks.delete(mallory, task.id, at=T0) is False
+        revised = uow.tasks.revise(mallory, task.id, TaskPatch.of(title="hijacked"), now=LATER)
+        deleted = uow.tasks.delete(mallory, task.id, at=LATER)
+        await uow.commit()
+    assert (revised.value, deleted.value) == (None, False)
+    assert await storage.reader.get(alice, task.id) == task
+
+
+async def test_an_unknown_id_is_none(storage: Storage) -> None:
+    assert await storage.reader.get(user(), task_id()) is None
+
+
+async def test_a_revision_the_condition_allows_is_stored(storage: Storage) -> None:
+    task = make_task(user())
+    await storage.add(task)
+    patch = TaskPatch.of(title="Buy oat milk", completed=True)
+
+    async with storage.uow() as uow:
+        revised = uow.tasks.revise(
+            task.owner_id, task.id, patch, now=LATER, condition=VersionCondition.one_of(task.version)
+        )
         await uow.commit()
 
-    async with uow_factory() as uow:
-        assert await uow.tasks.get(alice, task.id) == task
+    assert revised.value == task.revised(patch, LATER)
+    assert await storage.reader.get(task.owner_id, task.id) == revised.value
 
 
-async def test_an_unknown_id_is_none(uow_factory: UowFactory) -> None:
-    async with uow_factory() as uow:
-        assert await uow.tasks.get(user(), task_id()) is None
+async def test_a_revision_the_condition_refuses_writes_nothing(storage: Storage) -> None:
+    task = make_task(user())
+    await storage.add(task)
+
+    async with storage.uow() as uow:
+        revised = uow.tasks.revise(
+            task.owner_id,
+            task.id,
+            TaskPatch.of(title="late"),
+            now=LATER,
+            condition=VersionCondition.one_of(7),
+        )
+        await uow.commit()
+
+    assert revised.value is None
+    assert await storage.reader.get(task.owner_id, task.id) == task
 
 
-async def test_an_update_at_the_current_version_is_stored(uow_factory: UowFactory) -> None:
+async def test_a_deleted_task_is_gone_for_reads_revisions_lists_and_deletions(storage: Storage) -> None:
     owner = user()
     task = make_task(owner)
-    async with uow_factory() as uow:
-        await uow.tasks.add(task)
+    await storage.add(task)
+    async with storage.uow() as uow:
+        deleted = uow.tasks.delete(owner, task.id, at=LATER)
         await uow.commit()
+    assert deleted.value is True
 
-    changed = task.replace(TaskContent(title="Buy oat milk", completed=True), T0 + timedelta(minutes=1))
-    async with uow_factory() as uow:
-        assert await uow.tasks.update(owner, changed, expected_version=task.version) is True
+    assert await storage.reader.get(owner, task.id) is None
+    assert await storage.reader.find(owner, TaskQuery()) == []
+    async with storage.uow() as uow:
+        revised = uow.tasks.revise(owner, task.id, TaskPatch.of(title="resurrected"), now=LATER)
+        again = uow.tasks.delete(owner, task.id, at=LATER)
         await uow.commit()
-
-    async with uow_factory() as uow:
-        assert await uow.tasks.get(owner, task.id) == changed
+    assert (revised.value, again.value) == (None, False)
 
 
-async def test_an_update_at_a_stale_version_changes_nothing(uow_factory: UowFactory) -> None:
-    owner = user()
-    task = make_task(owner)
-    async with uow_factory() as uow:
-        await uow.tasks.add(task)
+async def test_a_deletion_the_condition_refuses_writes_nothing(storage: Storage) -> None:
+    task = make_task(user())
+    await storage.add(task)
+    async with storage.uow() as uow:
+        refused = uow.tasks.delete(task.owner_id, task.id, at=LATER, condition=VersionCondition.one_of(2))
         await uow.commit()
+    assert refused.value is False
+    assert await storage.reader.get(task.owner_id, task.id) == task
 
-    changed = task.replace(TaskContent(title="late write"), T0 + timedelta(minutes=1))
-    async with uow_factory() as uow:
-        assert await uow.tasks.update(owner, changed, expected_version=task.version + 1) is False
+    async with storage.uow() as uow:
+        allowed = uow.tasks.delete(task.owner_id, task.id, at=LATER, condition=VersionCondition.one_of(1))
         await uow.commit()
-
-    async with uow_factory() as uow:
-        assert await uow.tasks.get(owner, task.id) == task
+    assert allowed.value is True
 
 
-async def test_a_deleted_task_is_gone_for_reads_writes_and_lists(uow_factory: UowFactory) -> None:
-    owner = user()
-    task = make_task(owner)
-    async with uow_factory() as uow:
-        await uow.tasks.add(task)
-        await uow.commit()
-
-    async with uow_factory() as uow:
-        assert await uow.tasks.delete(owner, task.id, at=T0 + timedelta(hours=1)) is True
-        await uow.commit()
-
-    async with uow_factory() as uow:
-        assert await uow.tasks.get(owner, task.id) is None
-        assert await uow.tasks.find(owner, TaskQuery()) == []
-        changed = task.replace(TaskContent(title="resurrected"), T0 + timedelta(hours=2))
-        assert await uow.tasks.update(owner, changed, expected_version=task.version) is False
-        assert await uow.tasks.delete(owner, task.id, at=T0 + timedelta(hours=2)) is False
-
-
-async def test_listing_is_newest_first_and_resumes_strictly_after_a_key(uow_factory: UowFactory) -> None:
+async def test_listing_is_newest_first_and_resumes_strictly_after_a_key(storage: Storage) -> None:
     owner = user()
     # Two tasks share a timestamp: the id breaks the tie so the order is total.
     tasks = [make_task(owner, f"task {i}", at=T0 + timedelta(seconds=i // 2)) for i in range(6)]
-    async with uow_factory() as uow:
-        for task in tasks:
-            await uow.tasks.add(task)
-        await uow.commit()
+    await storage.add(*tasks)
 
     expected = sorted(tasks, key=lambda t: (t.created_at, t.id), reverse=True)
-    async with uow_factory() as uow:
-        first = await uow.tasks.find(owner, TaskQuery(limit=4))
-        last = first[-1]
-        rest = await uow.tasks.find(owner, TaskQuery(limit=4, after=PageKey(last.created_at, last.id)))
-
+    first = await storage.reader.find(owner, TaskQuery(limit=4))
+    last = first[-1]
+    rest = await storage.reader.find(owner, TaskQuery(limit=4, after=PageKey(last.created_at, last.id)))
     assert first + rest == expected
 
 
-async def test_listing_only_returns_the_owners_tasks(uow_factory: UowFactory) -> None:
+async def test_listing_only_returns_the_owners_tasks(storage: Storage) -> None:
     alice, bob = user("alice"), user("bob")
     mine, theirs = make_task(alice), make_task(bob)
-    async with uow_factory() as uow:
-        await uow.tasks.add(mine)
-        await uow.tasks.add(theirs)
+    await storage.add(mine, theirs)
+    assert await storage.reader.find(alice, TaskQuery()) == [mine]
+
+
+async def test_a_patch_that_sets_nothing_revises_nothing(storage: Storage) -> None:
+    task = make_task(user())
+    await storage.add(task)
+    async with storage.uow() as uow:
+        revised = uow.tasks.revise(task.owner_id, task.id, TaskPatch(), now=LATER)
         await uow.commit()
-
-    async with uow_factory() as uow:
-        assert await uow.tasks.find(alice, TaskQuery()) == [mine]
-
-
-async def test_a_delete_at_a_stale_version_changes_nothing(uow_factory: UowFactory) -> None:
-    owner = user()
-    task = make_task(owner)
-    async with uow_factory() as uow:
-        await uow.tasks.add(task)
-        await uow.commit()
-
-    async with uow_factory() as uow:
-        assert await uow.tasks.delete(owner, task.id, at=T0, expected_version=task.version + 1) is False
-        assert await uow.tasks.delete(owner, task.id, at=T0, expected_version=task.version) is True
-        await uow.commit()
-
-    async with uow_factory() as uow:
-        assert await uow.tasks.get(owner, task.id) is None
-
-
-async def test_reading_for_a_change_sees_what_get_sees(uow_factory: UowFactory) -> None:
-    owner = user()
-    task = make_task(owner)
-    async with uow_factory() as uow:
-        await uow.tasks.add(task)
-        await uow.commit()
-
-    async with uow_factory() as uow:
-        assert await uow.tasks.get_for_change(owner, task.id) == task
-        assert await uow.tasks.get_for_change(user("mallory"), task.id) is None
-        assert await uow.tasks.get_for_change(owner, task_id()) is None
-
-
-async def test_a_read_only_unit_of_work_reads_committed_tasks(uow_factory: UowFactory) -> None:
-    owner = user()
-    task = make_task(owner)
-    async with uow_factory() as uow:
-        await uow.tasks.add(task)
-        await uow.commit()
-
-    async with uow_factory().reading() as uow:
-        assert await uow.tasks.get(owner, task.id) == task
-        assert await uow.tasks.find(owner, TaskQuery()) == [task]
+    assert revised.value is None
+    assert await storage.reader.get(task.owner_id, task.id) == task

@@ -8,16 +8,15 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from dependency_injector import providers
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from taskhub.adapters.jose_tokens import mint_shared_secret_token
-from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.entrypoints.app import create_app
 from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.settings import Settings
+from tests.support.storage import use_memory
 
 SECRET = "test-only-shared-secret-0123456789abcdef"
 
@@ -71,8 +70,7 @@ def container(request: pytest.FixtureRequest, database_url: str) -> Container:
     if request.param in {"postgres", "pgbouncer"}:
         request.getfixturevalue("clean_tables")
     else:
-        store = InMemoryStore()
-        container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store=store))
+        use_memory(container)
     return container
 
 

@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dependency_injector import providers
 from litestar.testing import AsyncTestClient
 
-from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from taskhub.entrypoints.app import create_app
 from tests.http.conftest import make_container
+from tests.support.storage import use_memory
 
 ROOT = Path(__file__).resolve().parents[2]
 API = (ROOT / "docs" / "api.md").read_text()
@@ -25,7 +24,7 @@ HTTP_SOURCES = sorted((ROOT / "src" / "taskhub" / "entrypoints" / "http").glob("
 @pytest.fixture(scope="module")
 async def document() -> dict[str, Any]:
     container = make_container("postgresql://unused@localhost/unused")
-    container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store=InMemoryStore()))
+    use_memory(container)
     async with AsyncTestClient(app=create_app(container)) as client:
         served: dict[str, Any] = (await client.get("/schema/openapi.json")).json()
         return served

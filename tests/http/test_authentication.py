@@ -11,17 +11,16 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from dependency_injector import providers
 from jose import jwt as jose_jwt
 from litestar.testing import AsyncTestClient
 
-from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from taskhub.entrypoints.app import create_app
 from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.settings import Settings
 from tests.http.conftest import SECRET, Client, token_for
 from tests.support.jwks_server import JwksServer, jwks_server
 from tests.support.keys import BETTER_AUTH_URL, KeyPair, better_auth_claims, generate
+from tests.support.storage import use_memory
 
 ALGORITHMS = ["EdDSA", "ES256", "ES512", "RS256", "PS256"]
 KEYS = {algorithm: generate(algorithm) for algorithm in ALGORITHMS}
@@ -35,7 +34,7 @@ def build_app(database_url: str, jwks_url: str) -> Any:
         jwks_url=jwks_url,
     )
     container = Container(settings=settings)
-    container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store=InMemoryStore()))
+    use_memory(container)
     return create_app(container)
 
 

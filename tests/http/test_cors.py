@@ -8,14 +8,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from dependency_injector import providers
 from litestar.testing import AsyncTestClient
 
-from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from taskhub.entrypoints.app import create_app
 from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.settings import Environment, Settings
 from tests.http.conftest import SECRET, Client, auth
+from tests.support.storage import use_memory
 
 APP_ORIGIN = "https://app.example.com"
 DEVELOPMENT, PRODUCTION = Environment.DEVELOPMENT, Environment.PRODUCTION
@@ -30,7 +29,7 @@ async def client_in(environment: Environment, *origins: str) -> AsyncIterator[Cl
         cors_origins=origins,
     )
     container = Container(settings=settings)
-    container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store=InMemoryStore()))
+    use_memory(container)
     async with AsyncTestClient(app=create_app(container)) as client:
         yield client
 

@@ -163,16 +163,57 @@ async def test_a_retried_create_replays_the_first_response_and_creates_nothing(c
     assert [t["id"] for t in listed.json()["items"]] == [first.json()["id"]]
 
 
+async def test_the_same_body_written_another_way_is_the_same_request(client: Client) -> None:
+    headers = {**with_header(ALICE, "Idempotency-Key", "spacing"), "Content-Type": "application/json"}
+    first = await client.post("/api/tasks", content=b'{"title":"Buy milk","tags":["home"]}', headers=headers)
+    retry = await client.post(
+        "/api/tasks", content=b'{ "tags" : [ "home" ] ,\n  "title" : "Buy milk" }', headers=headers
+    )
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.content == first.content
+    assert retry.headers["idempotent-replayed"] == "true"
+
+
+async def test_a_replayed_answer_is_the_first_one_even_after_the_task_changed(client: Client) -> None:
+    first = await post_once(client, "then-edited", {"title": "Buy milk"})
+    edited = await client.patch(
+        f"/api/tasks/{first.json()['id']}", json={"title": "Buy oat milk"}, headers=auth(ALICE)
+    )
+    assert edited.status_code == 200
+    retry = await post_once(client, "then-edited", {"title": "Buy milk"})
+    assert (retry.status_code, retry.content) == (201, first.content)
+    assert retry.headers["etag"] == '"1"'
+
+
 async def test_the_same_key_with_another_body_is_422(client: Client) -> None:
     await post_once(client, "k-1", {"title": "Buy milk"})
     response = await post_once(client, "k-1", {"title": "Buy bread"})
     assert_problem(response, 422, "idempotency-key-reused")
 
 
-async def test_a_request_that_failed_validation_does_not_store_its_key(client: Client) -> None:
+async def test_a_request_the_domain_refused_is_refused_again_on_retry(client: Client) -> None:
     refused = await post_once(client, "k-2", {"title": "   "})
+    problem = assert_problem(refused, 422, "validation-failed")
+    again = await post_once(client, "k-2", {"title": "   "})
+    assert again.status_code == 422
+    assert again.headers["idempotent-replayed"] == "true"
+    assert assert_problem(again, 422, "validation-failed")["errors"] == problem["errors"]
+    assert "idempotent-replayed" not in refused.headers
+
+
+async def test_the_key_of_a_refused_request_cannot_be_reused_for_another(client: Client) -> None:
+    await post_once(client, "k-3", {"title": "   "})
+    response = await post_once(client, "k-3", {"title": "Buy milk"})
+    assert_problem(response, 422, "idempotency-key-reused")
+    listed = await client.get("/api/tasks", headers=auth(ALICE))
+    assert listed.json()["items"] == []
+
+
+async def test_a_body_that_does_not_fit_the_schema_stores_nothing_under_its_key(client: Client) -> None:
+    # Refused before it is understood (a title that is not a string): fixed, it goes through.
+    refused = await post_once(client, "k-4", {"title": 42})
     assert_problem(refused, 422, "validation-failed")
-    accepted = await post_once(client, "k-2", {"title": "Buy milk"})
+    accepted = await post_once(client, "k-4", {"title": "Buy milk"})
     assert accepted.status_code == 201
     assert "idempotent-replayed" not in accepted.headers
 
@@ -290,7 +331,7 @@ async def test_a_retry_while_the_first_request_is_still_running_is_409(
         try:
             # Another instance is in the middle of the first request: it holds the key's claim.
             async with another_instance.unit_of_work() as first_request:
-                assert await first_request.idempotency.claim(UserId(ALICE), "in-flight") is True
+                assert (await first_request.idempotency.claim(UserId(ALICE), "in-flight")).held is True
                 response = await post_once(client, "in-flight", {"title": "t"})
                 assert_problem(response, 409, "request-in-flight")
                 assert response.headers["retry-after"] == "1"

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
+import msgspec
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from taskhub.adapters.postgres.engine import create_engine
+from taskhub.adapters.postgres.engine import PoolSettings, create_engine
 from taskhub.adapters.postgres.migrations import alembic_config, downgrade, head_revision, upgrade
 from taskhub.adapters.postgres.tables import metadata
+from taskhub.adapters.postgres.unit_of_work import PostgresUnitOfWork
+from taskhub.adapters.postgres.write_pool import WritePool
+from taskhub.domain.model import Priority, Task, TaskContent, TaskId, UserId
+from tests.conftest import plain_dsn
 
 
 async def _run_sync(url: str, work: Callable[[Connection], Any]) -> Any:
@@ -94,3 +102,62 @@ async def test_the_title_index_sorts_by_code_point(database_url: str) -> None:
     definition = await _run_sync(database_url, lambda c: _index_definition(c, "ix_tasks_owner_title"))
     assert 'title COLLATE "C"' in definition
     assert "WHERE (deleted_at IS NULL)" in definition
+
+
+async def test_idempotency_records_made_before_0005_replay_their_task_after_it(
+    fresh_database: Callable[[], str],
+) -> None:
+    url = fresh_database()
+    await asyncio.to_thread(upgrade, url, "0004")
+    owner = UserId("alice")
+    task = Task.create(
+        TaskId(uuid.uuid4()),
+        owner,
+        TaskContent(
+            title="Buy milk",
+            priority=Priority.HIGH,
+            tags=("home",),
+            due_at=datetime(2026, 12, 24, tzinfo=UTC),
+        ),
+        datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+    )
+    # The body as the API returned it then: the task's representation.
+    body = msgspec.json.encode(
+        {
+            "id": str(task.id),
+            "title": "Buy milk",
+            "description": "",
+            "completed": False,
+            "completed_at": None,
+            "priority": "high",
+            "due_at": "2026-12-24T00:00:00Z",
+            "time_zone": None,
+            "tags": ["home"],
+            "created_at": "2026-12-01T09:30:00Z",
+            "updated_at": "2026-12-01T09:30:00Z",
+            "version": 1,
+        }
+    )
+    connection = await asyncpg.connect(plain_dsn(url))
+    try:
+        await connection.execute(
+            "INSERT INTO idempotency_keys"
+            " (owner_id, key, fingerprint, status, headers, body, created_at, expires_at)"
+            " VALUES ($1, 'k', $2, 201, '{}', $3, now(), now() + interval '1 day')",
+            owner,
+            "f" * 64,
+            body,
+        )
+    finally:
+        await connection.close()
+
+    await asyncio.to_thread(upgrade, url)
+
+    pool = WritePool(url, PoolSettings(size=1))
+    try:
+        async with PostgresUnitOfWork(pool) as uow:
+            claim = await uow.idempotency.claim(owner, "k")
+    finally:
+        await pool.close()
+    assert claim.record is not None
+    assert (claim.record.fingerprint, claim.record.task, claim.record.failure) == ("f" * 64, task, None)

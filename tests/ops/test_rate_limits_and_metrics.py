@@ -7,21 +7,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from dependency_injector import providers
 from litestar.testing import AsyncTestClient
 
-from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from taskhub.entrypoints.app import create_app
 from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.settings import Settings
 from tests.http.conftest import SECRET, Client, auth
 from tests.http.test_tasks_api import assert_problem
 from tests.support.services import clear_of_a_rate_limit_window_edge
+from tests.support.storage import use_memory
 
 
 def app_with(database_url: str, **settings: Any) -> Any:
     container = Container(settings=Settings(database_url=database_url, auth_secret=SECRET, **settings))
-    container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store=InMemoryStore()))
+    use_memory(container)
     return create_app(container)
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from dependency_injector import providers
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -21,11 +20,12 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from taskhub.adapters.memory import InMemoryStore
 from taskhub.entrypoints.app import create_app
 from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.settings import Settings
 from tests.http.conftest import SECRET, token_for
+from tests.support.storage import use_memory
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
@@ -41,7 +41,7 @@ def fuzzed_app() -> Any:
         rate_limit_anon_per_minute=1_000_000,
     )
     container = Container(settings=settings_)
-    container.unit_of_work.override(providers.Factory(InMemoryUnitOfWork, store=STORE))
+    use_memory(container, STORE)
     return create_app(container)
 
 
@@ -55,6 +55,7 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 @schema.include(path_regex="^/api/").parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_api_operation_breaks_its_contract(case: schemathesis.Case) -> None:
+    # Raises (and fails the test) when any of CHECKS fails on the response.
     case.call_and_validate(headers=AUTH, checks=CHECKS)
 
 
@@ -75,6 +76,7 @@ class StatefulTasks(schema.as_state_machine()):  # type: ignore[misc]
 
 @pytest.mark.filterwarnings("ignore")
 def test_stateful_sequences_keep_the_contract() -> None:
+    # Raises (and fails the test) when a step's response fails any of CHECKS.
     StatefulTasks.run(
         settings=settings(
             max_examples=max(EXAMPLES // 5, 3), deadline=None, suppress_health_check=list(HealthCheck)

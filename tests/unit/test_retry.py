@@ -9,11 +9,11 @@ from typing import Self
 
 import pytest
 
-from taskhub.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from taskhub.adapters.memory import InMemoryStore, InMemoryTaskReader, InMemoryUnitOfWork
 from taskhub.adapters.system import TimeOrderedIdGenerator
 from taskhub.application.retry import RetryPolicy
 from taskhub.application.tasks import TaskService
-from taskhub.domain.model import TaskContent
+from taskhub.domain.model import TaskPatch
 from taskhub.ports.repositories import StorageUnavailable
 from tests.factories import FixedClock, user
 
@@ -45,7 +45,11 @@ def service_failing(*failures: StorageUnavailable) -> tuple[TaskService, InMemor
     store = InMemoryStore()
     plan = list(failures)
     service = TaskService(
-        lambda: FlakyUnitOfWork(store, plan), FixedClock(), TimeOrderedIdGenerator(), retry_policy=FAST
+        lambda: FlakyUnitOfWork(store, plan),
+        InMemoryTaskReader(store),
+        FixedClock(),
+        TimeOrderedIdGenerator(),
+        retry_policy=FAST,
     )
     return service, store
 
@@ -56,22 +60,22 @@ def transient() -> StorageUnavailable:
 
 async def test_a_transient_failure_is_retried_and_the_write_happens_once() -> None:
     service, store = service_failing(transient(), transient())
-    await service.create(user(), TaskContent(title="t"))
-    assert len(store.tasks) == 1
+    await service.create(user(), TaskPatch.of(title="t"))
+    assert len(store.state.tasks) == 1
 
 
 async def test_retries_are_bounded() -> None:
     service, store = service_failing(transient(), transient(), transient())
     with pytest.raises(StorageUnavailable):
-        await service.create(user(), TaskContent(title="t"))
-    assert store.tasks == {}
+        await service.create(user(), TaskPatch.of(title="t"))
+    assert store.state.tasks == {}
 
 
 async def test_a_failure_that_is_not_safe_to_retry_is_reported_at_once() -> None:
     ambiguous = StorageUnavailable("lost during commit", retryable=False)
     service, _ = service_failing(ambiguous)
     with pytest.raises(StorageUnavailable) as exc:
-        await service.create(user(), TaskContent(title="t"))
+        await service.create(user(), TaskPatch.of(title="t"))
     assert exc.value is ambiguous
 
 

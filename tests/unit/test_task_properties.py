@@ -24,7 +24,7 @@ tags = st.text(printable, min_size=1, max_size=TAG_MAX_LENGTH).filter(lambda s: 
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 
 patches = st.builds(
-    TaskPatch,
+    TaskPatch.of,
     title=titles,
     completed=st.booleans(),
     priority=st.sampled_from(Priority),
@@ -46,11 +46,11 @@ def apply(task: Task, step: tuple[str, object], now: datetime) -> Task:
     kind, argument = step
     if kind == "patch":
         assert isinstance(argument, TaskPatch)
-        return task.patch(argument, now)
+        return task.revised(argument, now)
     if kind == "replace":
         assert isinstance(argument, TaskContent)
-        return task.replace(argument, now)
-    return task.complete(now) if kind == "complete" else task.reopen(now)
+        return task.revised(TaskPatch.replacing(argument), now)
+    return task.revised(TaskPatch.of(completed=kind == "complete"), now)
 
 
 @settings(max_examples=200, deadline=None)

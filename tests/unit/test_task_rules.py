@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from taskhub.domain.errors import InvalidTask
 from taskhub.domain.model import (
+    CONTENT_FIELD_NAMES,
     DESCRIPTION_MAX_LENGTH,
-    KEEP,
+    REVISION,
     TAG_MAX_LENGTH,
     TAGS_MAX_COUNT,
     TITLE_MAX_LENGTH,
@@ -17,6 +19,7 @@ from taskhub.domain.model import (
     Task,
     TaskContent,
     TaskPatch,
+    field_rule_names,
 )
 from tests.factories import T0, make_task, user
 
@@ -140,8 +143,11 @@ def test_a_task_created_completed_has_its_completion_time() -> None:
     assert make_task(user(), completed=True).completed_at == T0
 
 
+COMPLETE, REOPEN = TaskPatch.of(completed=True), TaskPatch.of(completed=False)
+
+
 def test_completing_sets_completed_at_and_bumps_the_version() -> None:
-    done = make_task(user()).complete(LATER)
+    done = make_task(user()).revised(COMPLETE, LATER)
     assert (done.content.completed, done.completed_at, done.version, done.updated_at) == (
         True,
         LATER,
@@ -151,49 +157,69 @@ def test_completing_sets_completed_at_and_bumps_the_version() -> None:
 
 
 def test_reopening_clears_completed_at() -> None:
-    reopened = make_task(user()).complete(LATER).reopen(LATER + timedelta(minutes=1))
+    reopened = make_task(user()).revised(COMPLETE, LATER).revised(REOPEN, LATER + timedelta(minutes=1))
     assert (reopened.content.completed, reopened.completed_at, reopened.version) == (False, None, 3)
 
 
 def test_completing_a_completed_task_changes_nothing() -> None:
-    done = make_task(user()).complete(LATER)
-    assert done.complete(LATER + timedelta(hours=1)) is done
+    done = make_task(user()).revised(COMPLETE, LATER)
+    assert done.revised(COMPLETE, LATER + timedelta(hours=1)) is done
+
+
+def test_a_change_of_something_else_keeps_the_completion_time() -> None:
+    done = make_task(user()).revised(COMPLETE, LATER)
+    renamed = done.revised(TaskPatch.of(title="Renamed"), LATER + timedelta(hours=1))
+    assert (renamed.completed_at, renamed.version) == (LATER, 3)
 
 
 def test_a_patch_changes_only_the_fields_it_carries() -> None:
     task = make_task(user(), description="keep me", tags=("home",))
-    patched = task.patch(TaskPatch(title="New title"), LATER)
+    patched = task.revised(TaskPatch.of(title="New title"), LATER)
     assert patched.content == TaskContent(title="New title", description="keep me", tags=("home",))
     assert patched.version == 2
 
 
 def test_an_empty_patch_or_one_repeating_current_values_is_a_no_op() -> None:
     task = make_task(user())
-    assert task.patch(TaskPatch(), LATER) is task
-    assert task.patch(TaskPatch(title="Buy milk", completed=False), LATER) is task
+    assert task.revised(TaskPatch(), LATER) is task
+    assert task.revised(TaskPatch.of(title="Buy milk", completed=False), LATER) is task
 
 
 def test_a_patch_with_none_clears_due_at() -> None:
     task = make_task(user(), due_at=T0)
-    assert task.patch(TaskPatch(due_at=None), LATER).content.due_at is None
+    assert task.revised(TaskPatch.of(due_at=None), LATER).content.due_at is None
 
 
-def test_keep_is_not_none() -> None:
-    assert TaskPatch().due_at is KEEP
-    assert TaskPatch(due_at=None).changes() == {"due_at": None}
+def test_a_patch_sets_only_the_fields_it_names_none_included() -> None:
+    assert TaskPatch().changes() == {}
+    assert TaskPatch.of(due_at=None).changes() == {"due_at": None}
 
 
-def test_replace_resets_absent_fields_to_their_defaults() -> None:
+def test_a_patch_knows_only_content_fields() -> None:
+    with pytest.raises(ValueError, match="version"):
+        TaskPatch.of(version=9)
+
+
+def test_a_patch_lists_its_fields_in_declaration_order_whatever_order_they_came_in() -> None:
+    assert TaskPatch.of(tags=("a",), title="t") == TaskPatch.of(title="t", tags=("a",))
+    assert [name for name, _ in TaskPatch.of(tags=("a",), title="t")] == ["title", "tags"]
+
+
+def test_replacing_resets_absent_fields_to_their_defaults() -> None:
     task = make_task(user(), description="old", priority=Priority.HIGH, tags=("a",))
-    replaced = task.replace(TaskContent(title="Only a title"), LATER)
+    replaced = task.revised(TaskPatch.replacing(TaskContent(title="Only a title")), LATER)
     assert replaced.content == TaskContent(title="Only a title")
 
 
 def test_an_invalid_patch_leaves_the_task_as_it_was() -> None:
     task = make_task(user())
     with pytest.raises(InvalidTask):
-        task.patch(TaskPatch(title=" "), LATER)
+        task.revised(TaskPatch.of(title=" "), LATER)
     assert task.content.title == "Buy milk"
+
+
+def test_the_fields_of_a_new_task_take_the_defaults_of_those_absent() -> None:
+    assert TaskPatch.of(title="t", tags=("x",)).new_content() == TaskContent(title="t", tags=("x",))
 
 
 def test_ownership_is_by_user_id() -> None:
@@ -203,72 +229,33 @@ def test_ownership_is_by_user_id() -> None:
     assert not task.is_owned_by(user())
 
 
-# --- tasks read back from storage ---------------------------------------------------------------
+# --- one declaration of the fields and of the revision rule ---------------------------------------
 
 
-def test_restored_content_equals_the_content_it_was_stored_from() -> None:
-    stored = TaskContent(
-        title="Pay rent",
-        description="by transfer",
-        completed=True,
-        priority=Priority.HIGH,
-        due_at=T0,
-        time_zone="Europe/Paris",
-        tags=("home", "money"),
-    )
-    restored = TaskContent.restore(
-        stored.title,
-        stored.description,
-        stored.completed,
-        stored.priority,
-        stored.due_at,
-        stored.time_zone,
-        stored.tags,
-    )
-    assert restored == stored
+def test_every_content_field_has_a_rule_and_every_rule_a_field() -> None:
+    assert field_rule_names() == set(CONTENT_FIELD_NAMES)
 
 
-def test_restoring_does_not_rerun_the_rules_so_a_stricter_rule_cannot_hide_stored_tasks() -> None:
-    # As if the title limit had been lowered after this title was stored.
-    title = "x" * (TITLE_MAX_LENGTH + 1)
-    with pytest.raises(InvalidTask):
-        TaskContent(title=title)
-    assert TaskContent.restore(title, "", False, Priority.NONE, None, None, ()).title == title
-
-
-def test_a_restored_task_equals_the_task_it_was_stored_from() -> None:
-    task = make_task(user(), "Call mum", priority=Priority.LOW).complete(LATER)
-    restored = Task.restore(
-        task.id,
-        task.owner_id,
-        task.content,
-        task.completed_at,
-        task.created_at,
-        task.updated_at,
-        task.version,
-    )
-    assert restored == task
-    with pytest.raises(AttributeError):
-        restored.version = 7  # type: ignore[misc]  # still frozen
+def test_the_revision_rule_names_fields_a_task_has() -> None:
+    names = {f.name for f in dataclasses.fields(Task)}
+    assert {REVISION.counter, REVISION.clock} <= names
+    for stamp in REVISION.stamps:
+        assert stamp.field in names
+        assert stamp.flag in CONTENT_FIELD_NAMES
 
 
 def test_a_validated_patch_is_normalised_as_content_would_be() -> None:
     paris = timezone(timedelta(hours=1))
-    patch = TaskPatch(
+    patch = TaskPatch.of(
         title="  Buy milk ", due_at=datetime(2026, 3, 1, 10, 0, tzinfo=paris), tags=("a", "b", "a")
     )
-    checked = patch.validated()
-    assert (checked.title, checked.due_at, checked.tags) == (
-        "Buy milk",
-        datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
-        ("a", "b"),
+    assert patch.validated() == TaskPatch.of(
+        title="Buy milk", due_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC), tags=("a", "b")
     )
-    assert checked.description is KEEP
-    assert checked.completed is KEEP
 
 
 def test_a_validated_patch_names_every_broken_rule_before_any_task_is_read() -> None:
-    bad = TaskPatch(title=" ", description="\x00", time_zone="Mars/Olympus", tags=("",), priority="urgent")  # type: ignore[arg-type]
+    bad = TaskPatch.of(title=" ", description="\x00", time_zone="Mars/Olympus", tags=("",), priority="urgent")
     with pytest.raises(InvalidTask) as exc:
         bad.validated()
     assert fields_in_error(exc) == {"title", "description", "time_zone", "tags[0]", "priority"}
@@ -276,11 +263,5 @@ def test_a_validated_patch_names_every_broken_rule_before_any_task_is_read() -> 
 
 def test_a_validated_patch_changes_a_task_as_the_patch_itself_does() -> None:
     task = make_task(user(), "Buy milk", tags=("home",))
-    patch = TaskPatch(title=" Buy oat milk ", tags=("home", "shop", "home"), priority=Priority.HIGH)
-    assert task.patch(patch.validated(), LATER) == task.patch(patch, LATER)
-
-
-def test_a_patch_of_every_field_replaces_the_content() -> None:
-    task = make_task(user(), "Buy milk", priority=Priority.HIGH, tags=("home",))
-    content = TaskContent(title="Call mum", completed=True)
-    assert task.patch(TaskPatch.of(content), LATER) == task.replace(content, LATER)
+    patch = TaskPatch.of(title=" Buy oat milk ", tags=("home", "shop", "home"), priority=Priority.HIGH)
+    assert task.revised(patch.validated(), LATER) == task.revised(patch, LATER)

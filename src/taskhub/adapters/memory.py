@@ -1,48 +1,68 @@
-"""In-memory task storage: the fake behind the ports, held to the same contract suite."""
+"""In-memory task storage: the fake behind the ports, held to the same contract suites.
+
+A unit of work holds the store's one lock from `async with` to its end (the simplest isolation
+that is still serializable) and works on a private copy of the store: write commands wait in a
+list, are applied to the copy when it is flushed or committed, and the copy replaces the store's
+state on commit only. So, as with PostgreSQL, nothing is kept without `commit()`."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
 from taskhub.adapters.memory_search import compile_query, words
 from taskhub.domain.listing import SortValue, TaskFilter, sort_value
-from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
+from taskhub.domain.model import REVISION, Task, TaskId, TaskPatch, UserId
 from taskhub.domain.preconditions import VersionCondition
-from taskhub.ports.idempotency import IdempotencyRecord, StoredReply
+from taskhub.ports.deferred import Deferred
+from taskhub.ports.idempotency import Claim, IdempotencyRecord
 from taskhub.ports.repositories import Change, TaskQuery
-
-
-class InMemoryStore:
-    """Committed state shared by every unit of work of one process."""
-
-    def __init__(self) -> None:
-        self.tasks: dict[TaskId, Task] = {}
-        self.deleted_at: dict[TaskId, datetime] = {}
-        self.sequence: dict[TaskId, int] = {}
-        self.last_sequence = 0
-        self.watermark = 0
-        self.idempotency: dict[tuple[UserId, str], IdempotencyRecord] = {}
-        # One transaction at a time: the simplest isolation that is still serializable.
-        self.lock = asyncio.Lock()
 
 
 @dataclass
 class _State:
-    """A unit of work's private copy of the store."""
+    """Everything the store holds; a unit of work works on a copy of it."""
 
-    tasks: dict[TaskId, Task]
-    deleted_at: dict[TaskId, datetime]
-    sequence: dict[TaskId, int]
-    last_sequence: int
-    watermark: int
+    tasks: dict[TaskId, Task] = field(default_factory=dict)
+    deleted_at: dict[TaskId, datetime] = field(default_factory=dict)
+    sequence: dict[TaskId, int] = field(default_factory=dict)
+    last_sequence: int = 0
+    watermark: int = 0
+    idempotency: dict[tuple[UserId, str], IdempotencyRecord] = field(default_factory=dict)
+
+    def copy(self) -> _State:
+        return replace(
+            self,
+            tasks=dict(self.tasks),
+            deleted_at=dict(self.deleted_at),
+            sequence=dict(self.sequence),
+            idempotency=dict(self.idempotency),
+        )
 
     def next_sequence(self, task_id: TaskId) -> None:
         self.last_sequence += 1
         self.sequence[task_id] = self.last_sequence
+
+    def live(self, owner: UserId, task_id: TaskId) -> Task | None:
+        task = self.tasks.get(task_id)
+        if task is None or task.owner_id != owner or task_id in self.deleted_at:
+            return None
+        return task
+
+
+class InMemoryStore:
+    """Committed state shared by every unit of work and reader of one process."""
+
+    def __init__(self) -> None:
+        self.state = _State()
+        self.lock = asyncio.Lock()
+
+
+# --- the query side ---------------------------------------------------------------------------
 
 
 class _Reversed:
@@ -86,73 +106,22 @@ def _matches(task: Task, wanted: TaskFilter) -> bool:
     return True
 
 
-class InMemoryTaskRepository:
-    def __init__(self, state: _State) -> None:
-        self._state = state
+class InMemoryTaskReader:
+    """Reads the committed state as it is when asked."""
 
-    def _live(self, owner: UserId, task_id: TaskId) -> Task | None:
-        task = self._state.tasks.get(task_id)
-        if task is None or task.owner_id != owner or task_id in self._state.deleted_at:
-            return None
-        return task
-
-    async def add(self, task: Task) -> None:
-        if task.id in self._state.tasks:
-            raise ValueError("duplicate task id")
-        self._state.tasks[task.id] = task
-        self._state.next_sequence(task.id)
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
 
     async def get(self, owner: UserId, task_id: TaskId) -> Task | None:
-        return self._live(owner, task_id)
-
-    async def get_for_change(self, owner: UserId, task_id: TaskId) -> Task | None:
-        return self._live(owner, task_id)
-
-    async def update(self, owner: UserId, task: Task, *, expected_version: int) -> bool:
-        current = self._live(owner, task.id)
-        if current is None or current.version != expected_version:
-            return False
-        self._state.tasks[task.id] = task
-        self._state.next_sequence(task.id)
-        return True
-
-    async def apply_patch(
-        self,
-        owner: UserId,
-        task_id: TaskId,
-        patch: TaskPatch,
-        *,
-        now: datetime,
-        condition: VersionCondition | None = None,
-    ) -> Task | None:
-        current = self._live(owner, task_id)
-        if current is None or (condition is not None and not condition.allows(current.version)):
-            return None
-        revised = current.patch(patch, now)
-        if revised is current:
-            return None
-        self._state.tasks[task_id] = revised
-        self._state.next_sequence(task_id)
-        return revised
-
-    async def delete(
-        self, owner: UserId, task_id: TaskId, *, at: datetime, expected_version: int | None = None
-    ) -> bool:
-        current = self._live(owner, task_id)
-        if current is None or (expected_version is not None and current.version != expected_version):
-            return False
-        self._state.deleted_at[task_id] = at
-        self._state.next_sequence(task_id)
-        return True
+        return self._store.state.live(owner, task_id)
 
     async def find(self, owner: UserId, query: TaskQuery) -> list[Task]:
+        state = self._store.state
         field, descending = query.sort.field, query.sort.descending
         mine = [
             task
-            for task in self._state.tasks.values()
-            if task.owner_id == owner
-            and task.id not in self._state.deleted_at
-            and _matches(task, query.filter)
+            for task in state.tasks.values()
+            if task.owner_id == owner and task.id not in state.deleted_at and _matches(task, query.filter)
         ]
         ordered = sorted(mine, key=lambda t: _order_key(sort_value(t, field), t.id, descending))
         if query.after is not None:
@@ -161,73 +130,149 @@ class InMemoryTaskRepository:
         return ordered[: query.limit]
 
     async def changes(self, owner: UserId, *, after: int, limit: int) -> list[Change]:
+        state = self._store.state
         entries = sorted(
             (sequence, task_id)
-            for task_id, sequence in self._state.sequence.items()
-            if sequence > after and self._state.tasks[task_id].owner_id == owner
+            for task_id, sequence in state.sequence.items()
+            if sequence > after and state.tasks[task_id].owner_id == owner
         )
         return [
             Change(
                 sequence=sequence,
                 task_id=task_id,
-                task=None if task_id in self._state.deleted_at else self._state.tasks[task_id],
+                task=None if task_id in state.deleted_at else state.tasks[task_id],
             )
             for sequence, task_id in entries[:limit]
         ]
 
-    async def purge_tombstones(self, *, deleted_before: datetime, batch_size: int) -> int:
-        expired = [t for t, at in self._state.deleted_at.items() if at < deleted_before][:batch_size]
-        for task_id in expired:
-            self._state.watermark = max(self._state.watermark, self._state.sequence.pop(task_id))
-            del self._state.tasks[task_id], self._state.deleted_at[task_id]
-        return len(expired)
-
     async def sync_watermark(self) -> int:
-        return self._state.watermark
+        return self._store.state.watermark
+
+
+# --- the write side ---------------------------------------------------------------------------
+
+_Command = Callable[[_State], None]
+
+
+class InMemoryTaskRepository:
+    def __init__(self, unit: InMemoryUnitOfWork) -> None:
+        self._unit = unit
+
+    async def get(self, owner: UserId, task_id: TaskId) -> Task | None:
+        return self._unit.flushed_state().live(owner, task_id)
+
+    def add(self, task: Task) -> None:
+        def add(state: _State) -> None:
+            if task.id in state.tasks:
+                raise ValueError("duplicate task id")
+            state.tasks[task.id] = task
+            state.next_sequence(task.id)
+
+        self._unit.wait(add)
+
+    def revise(
+        self,
+        owner: UserId,
+        task_id: TaskId,
+        patch: TaskPatch,
+        *,
+        now: datetime,
+        condition: VersionCondition | None = None,
+    ) -> Deferred[Task | None]:
+        answer: Deferred[Task | None] = Deferred()
+
+        def revise(state: _State) -> None:
+            current = state.live(owner, task_id)
+            revised = None
+            if current is not None and (condition is None or condition.allows(current.version)):
+                revised = current.revised(patch, now)
+                if revised is current:
+                    revised = None
+                else:
+                    state.tasks[task_id] = revised
+                    state.next_sequence(task_id)
+            answer.resolve(revised)
+
+        self._unit.wait(revise)
+        return answer
+
+    def delete(
+        self, owner: UserId, task_id: TaskId, *, at: datetime, condition: VersionCondition | None = None
+    ) -> Deferred[bool]:
+        answer: Deferred[bool] = Deferred()
+
+        def delete(state: _State) -> None:
+            current = state.live(owner, task_id)
+            deleted = current is not None and (condition is None or condition.allows(current.version))
+            if current is not None and deleted:
+                state.tasks[task_id] = replace(
+                    current, **{REVISION.clock: at, REVISION.counter: getattr(current, REVISION.counter) + 1}
+                )
+                state.deleted_at[task_id] = at
+                state.next_sequence(task_id)
+            answer.resolve(deleted)
+
+        self._unit.wait(delete)
+        return answer
+
+    def purge_tombstones(self, *, deleted_before: datetime, batch_size: int) -> Deferred[int]:
+        answer: Deferred[int] = Deferred()
+
+        def purge(state: _State) -> None:
+            expired = [t for t, at in state.deleted_at.items() if at < deleted_before][:batch_size]
+            for task_id in expired:
+                state.watermark = max(state.watermark, state.sequence.pop(task_id))
+                del state.tasks[task_id], state.deleted_at[task_id]
+            answer.resolve(len(expired))
+
+        self._unit.wait(purge)
+        return answer
 
 
 class InMemoryIdempotencyStore:
-    def __init__(self, records: dict[tuple[UserId, str], IdempotencyRecord]) -> None:
-        self._records = records
+    def __init__(self, unit: InMemoryUnitOfWork) -> None:
+        self._unit = unit
 
-    async def claim(self, owner: UserId, key: str) -> bool:
-        # Units of work run one at a time here, so no other transaction can hold the key.
-        return True
+    async def claim(self, owner: UserId, key: str) -> Claim:
+        # The unit of work holds the store's lock: no other one can hold the key.
+        return Claim(held=True, record=self._unit.flushed_state().idempotency.get((owner, key)))
 
-    async def find(self, owner: UserId, key: str) -> IdempotencyRecord | None:
-        return self._records.get((owner, key))
+    def save(self, owner: UserId, key: str, record: IdempotencyRecord, *, created_at: datetime) -> None:
+        def save(state: _State) -> None:
+            state.idempotency[(owner, key)] = record
 
-    async def save(
-        self,
-        owner: UserId,
-        key: str,
-        fingerprint: str,
-        reply: StoredReply,
-        *,
-        created_at: datetime,
-        expires_at: datetime,
-    ) -> None:
-        self._records[(owner, key)] = IdempotencyRecord(fingerprint, reply, expires_at)
+        self._unit.wait(save)
 
-    async def purge_expired(self, now: datetime, *, batch_size: int = 1000) -> int:
-        expired = [k for k, r in self._records.items() if r.expires_at <= now][:batch_size]
-        for k in expired:
-            del self._records[k]
-        return len(expired)
+    def purge_expired(self, now: datetime, *, batch_size: int) -> Deferred[int]:
+        answer: Deferred[int] = Deferred()
+
+        def purge(state: _State) -> None:
+            expired = [k for k, r in state.idempotency.items() if r.expires_at <= now][:batch_size]
+            for k in expired:
+                del state.idempotency[k]
+            answer.resolve(len(expired))
+
+        self._unit.wait(purge)
+        return answer
 
 
 class InMemoryUnitOfWork:
-    """Works on a private copy of the store; commit publishes it, anything else discards it."""
-
     tasks: InMemoryTaskRepository
     idempotency: InMemoryIdempotencyStore
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
+        self._state: _State | None = None
+        self._waiting: list[_Command] = []
+        self._committed = False
+        self.tasks = InMemoryTaskRepository(self)
+        self.idempotency = InMemoryIdempotencyStore(self)
 
     async def __aenter__(self) -> Self:
+        if self._state is not None or self._committed:
+            raise RuntimeError("a unit of work is entered once")
         await self._store.lock.acquire()
-        self._begin()
+        self._state = self._store.state.copy()
         return self
 
     async def __aexit__(
@@ -236,32 +281,29 @@ class InMemoryUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # Uncommitted work goes with the private copy.
+        self._state, self._waiting = None, []
         self._store.lock.release()
 
-    def reading(self) -> Self:
-        return self
+    def _open(self) -> _State:
+        if self._state is None:
+            raise RuntimeError("outside its unit of work (async with), or after its commit")
+        return self._state
 
-    def optimistic(self) -> Self:
-        # One lock around the whole unit of work already makes it atomic.
-        return self
+    def wait(self, command: _Command) -> None:
+        self._open()
+        self._waiting.append(command)
+
+    def flushed_state(self) -> _State:
+        state = self._open()
+        waiting, self._waiting = self._waiting, []
+        for command in waiting:
+            command(state)
+        return state
+
+    async def flush(self) -> None:
+        self.flushed_state()
 
     async def commit(self) -> None:
-        store, state = self._store, self._state
-        store.tasks, store.deleted_at, store.sequence = state.tasks, state.deleted_at, state.sequence
-        store.last_sequence, store.watermark = state.last_sequence, state.watermark
-        store.idempotency = self._idempotency
-        # Later writes in this unit of work must not reach the store without another commit.
-        self._begin()
-
-    def _begin(self) -> None:
-        store = self._store
-        self._state = _State(
-            tasks=dict(store.tasks),
-            deleted_at=dict(store.deleted_at),
-            sequence=dict(store.sequence),
-            last_sequence=store.last_sequence,
-            watermark=store.watermark,
-        )
-        self._idempotency = dict(store.idempotency)
-        self.tasks = InMemoryTaskRepository(self._state)
-        self.idempotency = InMemoryIdempotencyStore(self._idempotency)
+        self._store.state = self.flushed_state()
+        self._state, self._committed = None, True

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
 from taskhub.ports.clock import Clock
+from taskhub.ports.deferred import Deferred
 from taskhub.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 _log = logging.getLogger("taskhub.maintenance")
@@ -52,12 +53,12 @@ class MaintenanceService:
         _log.info("purged expired records", extra={"idempotency_keys": keys, "tombstones": tombstones})
         return PurgeReport(idempotency_keys=keys, tombstones=tombstones)
 
-    async def _in_batches(self, purge: Callable[[UnitOfWork], Awaitable[int]]) -> int:
+    async def _in_batches(self, purge: Callable[[UnitOfWork], Deferred[int]]) -> int:
         total = 0
         while True:
             async with self._uow() as uow:
-                deleted = await purge(uow)
+                purged = purge(uow)
                 await uow.commit()
-            total += deleted
-            if deleted < self._batch_size:
+            total += purged.value
+            if purged.value < self._batch_size:
                 return total

@@ -54,7 +54,11 @@ def logged(
             except Exception:
                 _emit(level, operation, owner, task_id, "error", started)
                 raise
-            _emit(level, operation, owner, result.id if isinstance(result, Task) else task_id, "ok", started)
+            # Writes answer an Outcome whose value is the task.
+            written = getattr(result, "value", result)
+            _emit(
+                level, operation, owner, written.id if isinstance(written, Task) else task_id, "ok", started
+            )
             return result
 
         functools.update_wrapper(run, method)

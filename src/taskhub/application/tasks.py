@@ -1,4 +1,13 @@
-"""The task use cases. Each one is a single transaction scoped to the calling user."""
+"""The task use cases: reads on the query side, writes in one unit of work each.
+
+Every write goes one way (`_write`): a step stages the change in a unit of work, the unit of work
+commits it, and the step's settlement turns what the store answered into the use case's answer,
+reading the task when the store wrote nothing. With an Idempotency-Key the same happens inside
+the key's transaction (idempotency.py), the answer stored with it.
+
+Every change to a task (PUT, PATCH, complete, reopen) is a `TaskPatch` applied by the domain's
+revision rule (`Task.revised`), which the store applies in place, in one statement (`revise`).
+"""
 
 from __future__ import annotations
 
@@ -9,42 +18,43 @@ from datetime import timedelta
 from typing import Final, TypeVar
 
 from taskhub.application.cursors import decode_cursor, decode_sync_token, encode_cursor, encode_sync_token
+from taskhub.application.idempotency import DEFAULT_IDEMPOTENCY_TTL, Idempotency, Outcome, fingerprint
 from taskhub.application.operation_log import logged
 from taskhub.application.retry import RetryPolicy, retried
 from taskhub.domain.errors import (
     EditConflict,
-    IdempotencyKeyReused,
     InvalidParameter,
     PreconditionFailed,
-    RequestInFlight,
     SyncTokenExpired,
     TaskNotFound,
 )
 from taskhub.domain.listing import NEWEST_FIRST, PageKey, Sort, TaskFilter, sort_value
-from taskhub.domain.model import Task, TaskContent, TaskId, TaskPatch, UserId
+from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
 from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.clock import Clock
-from taskhub.ports.idempotency import StoredReply
 from taskhub.ports.ids import IdGenerator
-from taskhub.ports.repositories import Change, TaskQuery, TaskRepository
+from taskhub.ports.repositories import Change, TaskQuery, TaskReader
 from taskhub.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-_COMPLETE: Final = TaskPatch(completed=True)
-_REOPEN: Final = TaskPatch(completed=False)
 PAGE_SIZE_MIN: Final = 1
 PAGE_SIZE_MAX: Final = 100
 PAGE_SIZE_DEFAULT: Final = 50
-DEFAULT_IDEMPOTENCY_TTL: Final = timedelta(hours=24)
-R = TypeVar("R")
+# A revision that wrote nothing although the task, read right after, would take it: the task
+# moved in between, and the edit is tried again, this many times in all before a 409.
+EDIT_ATTEMPTS: Final = 3
+_COMPLETE: Final = TaskPatch.of(completed=True)
+_REOPEN: Final = TaskPatch.of(completed=False)
 
-# Edits are applied by the store in one step when they change a task the condition allows
-# (`apply_patch`). Otherwise, and for idempotent edits, they are optimistic: read, change, write if
-# the version is unchanged, without a transaction (adapters may then save round trips). A
-# concurrent writer makes the write miss and the edit reads again; after `_OPTIMISTIC_ATTEMPTS`
-# misses (a busy task) it runs in a transaction whose read takes the owner's write lock, where only
-# an adapter without that lock can still make it miss.
-_OPTIMISTIC_ATTEMPTS: Final = 2
-_WRITE_ATTEMPTS: Final = 5
+T = TypeVar("T")
+Lookup = Callable[[UserId, TaskId], Awaitable[Task | None]]
+# What a step leaves to do once its writes are sent: turn the store's answers into the use
+# case's, reading the task (with the lookup it is given) when it must.
+Settle = Callable[[Lookup], Awaitable[T]]
+Step = Callable[[UnitOfWork], Settle[T]]
+
+
+class _Moved(Exception):
+    """The task changed between a write that found nothing to do and the read that followed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,34 +70,29 @@ class ChangePage:
     has_more: bool
 
 
-@dataclass(frozen=True, slots=True)
-class IdempotentRequest:
-    """A retried-safe request: its key, the fingerprint of what was asked, and how to answer it."""
-
-    key: str
-    fingerprint: str
-    render: Callable[[Task], StoredReply]
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotentOutcome:
-    reply: StoredReply
-    replayed: bool
+def _owned(task: Task, owner: UserId) -> Task:
+    # Stores filter by owner already; this guards against an adapter bug ever becoming a
+    # cross-user leak.
+    if not task.is_owned_by(owner):
+        raise TaskNotFound()
+    return task
 
 
 class TaskService:
     def __init__(
         self,
         uow: UnitOfWorkFactory,
+        reader: TaskReader,
         clock: Clock,
         ids: IdGenerator,
         idempotency_ttl: timedelta = DEFAULT_IDEMPOTENCY_TTL,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
         self._uow = uow
+        self._reader = reader
         self._clock = clock
         self._ids = ids
-        self._idempotency_ttl = idempotency_ttl
+        self._idempotency = Idempotency(clock, idempotency_ttl)
         self.retry_policy = retry_policy or RetryPolicy()
 
     # --- reads ----------------------------------------------------------------------------------
@@ -95,8 +100,10 @@ class TaskService:
     @logged("read", logging.DEBUG)
     @retried
     async def get(self, owner: UserId, task_id: TaskId) -> Task:
-        async with self._uow().reading() as uow:
-            return await _existing(uow.tasks, owner, task_id)
+        task = await self._reader.get(owner, task_id)
+        if task is None:
+            raise TaskNotFound()
+        return _owned(task, owner)
 
     @logged("list", logging.DEBUG)
     @retried
@@ -112,11 +119,11 @@ class TaskService:
         wanted = wanted or TaskFilter()
         _check_page_size(limit)
         after = decode_cursor(cursor, sort, wanted) if cursor is not None else None
-        query = TaskQuery(filter=wanted, sort=sort, limit=limit + 1, after=after)
-        async with self._uow().reading() as uow:
-            # One extra row tells whether another page exists without a COUNT.
-            rows = await uow.tasks.find(owner, query)
-        items, more = rows[:limit], len(rows) > limit
+        # One extra row tells whether another page exists without a COUNT.
+        rows = await self._reader.find(
+            owner, TaskQuery(filter=wanted, sort=sort, limit=limit + 1, after=after)
+        )
+        items, more = [_owned(task, owner) for task in rows[:limit]], len(rows) > limit
         next_cursor = None
         if more:
             last = items[-1]
@@ -130,12 +137,11 @@ class TaskService:
     ) -> ChangePage:
         _check_page_size(limit)
         after = decode_sync_token(since) if since is not None else 0
-        async with self._uow().reading() as uow:
-            changes = await uow.tasks.changes(owner, after=after, limit=limit + 1)
-            # Read after the changes: a purge that committed in between makes this token expire
-            # rather than silently losing the deletions it removed.
-            if since is not None and after < await uow.tasks.sync_watermark():
-                raise SyncTokenExpired()
+        changes = await self._reader.changes(owner, after=after, limit=limit + 1)
+        # Read after the changes: a purge that committed in between makes this token expire
+        # rather than silently losing the deletions it removed.
+        if since is not None and after < await self._reader.sync_watermark():
+            raise SyncTokenExpired()
         page, more = changes[:limit], len(changes) > limit
         next_since = encode_sync_token(page[-1].sequence if page else after)
         return ChangePage(changes=page, next_since=next_since, has_more=more)
@@ -144,230 +150,152 @@ class TaskService:
 
     @logged("create")
     @retried
-    async def create(self, owner: UserId, content: TaskContent) -> Task:
-        async with self._uow().optimistic() as uow:
-            task = await self._create_in(uow, owner, content)
-            await uow.commit()
-        return task
+    async def create(self, owner: UserId, fields: TaskPatch, key: str | None = None) -> Outcome[Task]:
+        """A new task with `fields`, the others at their defaults."""
 
-    @logged("create")
-    @retried
-    async def create_once(
-        self, owner: UserId, content: TaskContent, request: IdempotentRequest
-    ) -> IdempotentOutcome:
-        return await self._once(owner, request, lambda uow: self._create_in(uow, owner, content))
+        def step(uow: UnitOfWork) -> Settle[Task]:
+            task = Task.create(self._ids.new_task_id(), owner, fields.new_content(), self._clock.now())
+            uow.tasks.add(task)
+
+            async def settle(_: Lookup) -> Task:
+                return task
+
+            return settle
+
+        return await self._write_task(owner, key, fingerprint("create", fields), step)
 
     @logged("replace")
     @retried
     async def replace(
-        self, owner: UserId, task_id: TaskId, content: TaskContent, condition: VersionCondition | None = None
-    ) -> Task:
-        return await self._edit(owner, task_id, TaskPatch.of(content), condition)
+        self, owner: UserId, task_id: TaskId, fields: TaskPatch, condition: VersionCondition | None = None
+    ) -> Outcome[Task]:
+        """Every writable field set to `fields`' or, absent there, to its default (PUT)."""
+        return await self._edit(owner, task_id, TaskPatch.replacing(fields.new_content()), condition)
 
     @logged("patch")
     @retried
     async def patch(
         self, owner: UserId, task_id: TaskId, patch: TaskPatch, condition: VersionCondition | None = None
-    ) -> Task:
+    ) -> Outcome[Task]:
         return await self._edit(owner, task_id, patch, condition)
 
     @logged("complete")
     @retried
     async def complete(
-        self, owner: UserId, task_id: TaskId, condition: VersionCondition | None = None
-    ) -> Task:
-        return await self._edit(owner, task_id, _COMPLETE, condition)
-
-    @logged("complete")
-    @retried
-    async def complete_once(
         self,
         owner: UserId,
         task_id: TaskId,
-        request: IdempotentRequest,
         condition: VersionCondition | None = None,
-    ) -> IdempotentOutcome:
-        return await self._once(
-            owner,
-            request,
-            lambda uow: self._revise_in(
-                uow, owner, task_id, self._completed, condition, attempts=_WRITE_ATTEMPTS
-            ),
-        )
+        key: str | None = None,
+    ) -> Outcome[Task]:
+        return await self._edit(owner, task_id, _COMPLETE, condition, key=key, operation="complete")
 
     @logged("reopen")
     @retried
-    async def reopen(self, owner: UserId, task_id: TaskId, condition: VersionCondition | None = None) -> Task:
-        return await self._edit(owner, task_id, _REOPEN, condition)
-
-    @logged("reopen")
-    @retried
-    async def reopen_once(
+    async def reopen(
         self,
         owner: UserId,
         task_id: TaskId,
-        request: IdempotentRequest,
         condition: VersionCondition | None = None,
-    ) -> IdempotentOutcome:
-        return await self._once(
-            owner,
-            request,
-            lambda uow: self._revise_in(
-                uow, owner, task_id, self._reopened, condition, attempts=_WRITE_ATTEMPTS
-            ),
-        )
+        key: str | None = None,
+    ) -> Outcome[Task]:
+        return await self._edit(owner, task_id, _REOPEN, condition, key=key, operation="reopen")
 
     @logged("delete")
     @retried
     async def delete(self, owner: UserId, task_id: TaskId, condition: VersionCondition | None = None) -> None:
-        if condition is None:
-            async with self._uow().optimistic() as uow:
-                # One statement: it deletes the live task, or finds none.
-                if not await uow.tasks.delete(owner, task_id, at=self._clock.now()):
-                    raise TaskNotFound()
-                await uow.commit()
-            return
-        await self._optimistically(
-            lambda uow, attempts: self._delete_if(uow, owner, task_id, condition, attempts=attempts)
-        )
+        def step(uow: UnitOfWork) -> Settle[None]:
+            deleted = uow.tasks.delete(owner, task_id, at=self._clock.now(), condition=condition)
 
-    # --- the pieces the use cases share ---------------------------------------------------------
+            async def settle(lookup: Lookup) -> None:
+                if not deleted.value:
+                    await self._say_why_not(lookup, owner, task_id, condition)
+                    raise _Moved()
 
-    def _completed(self, task: Task) -> Task:
-        return task.complete(self._clock.now())
+            return settle
 
-    def _reopened(self, task: Task) -> Task:
-        return task.reopen(self._clock.now())
+        await self._again_if_moved(lambda: self._write(step))
 
-    async def _create_in(self, uow: UnitOfWork, owner: UserId, content: TaskContent) -> Task:
-        task = Task.create(self._ids.new_task_id(), owner, content, self._clock.now())
-        await uow.tasks.add(task)
-        return task
+    # --- the one way every write goes ---------------------------------------------------------
+
+    async def _write(self, step: Step[T]) -> Outcome[T]:
+        """Stage, commit, settle."""
+        async with self._uow() as uow:
+            settle = step(uow)
+            await uow.commit()
+        return Outcome(await settle(self._reader.get))
+
+    async def _write_task(
+        self, owner: UserId, key: str | None, request: str, step: Step[Task]
+    ) -> Outcome[Task]:
+        """`_write`; with an Idempotency-Key, inside the key's transaction (idempotency.py), where
+        the writes are sent first and the settlement reads in the same transaction."""
+        if key is None:
+            return await self._write(step)
+        async with self._uow() as uow:
+
+            async def once() -> Task:
+                settle = step(uow)
+                await uow.flush()
+                return await settle(uow.tasks.get)
+
+            return await self._idempotency.once(uow, owner, key, request, once)
 
     async def _edit(
-        self, owner: UserId, task_id: TaskId, patch: TaskPatch, condition: VersionCondition | None
-    ) -> Task:
-        """An edit the store applies in place, in one step, when it can; otherwise (no such task,
-        an If-Match that fails, a patch that changes nothing) the read-then-write path below,
-        which tells those apart and writes after all if the task changed in between."""
-        patch = patch.validated()
-        now = self._clock.now()
-        async with self._uow().optimistic() as uow:
-            edited = await uow.tasks.apply_patch(owner, task_id, patch, now=now, condition=condition)
-            await uow.commit()
-        if edited is not None:
-            # The store already filters by owner; as in `_existing`, an adapter bug must never
-            # turn into a cross-user leak.
-            if not edited.is_owned_by(owner):
-                raise TaskNotFound()
-            return edited
-        return await self._revise(owner, task_id, lambda task: task.patch(patch, now), condition)
-
-    async def _revise(
         self,
         owner: UserId,
         task_id: TaskId,
-        change: Callable[[Task], Task],
-        condition: VersionCondition | None,
-    ) -> Task:
-        return await self._optimistically(
-            lambda uow, attempts: self._revise_in(uow, owner, task_id, change, condition, attempts=attempts)
-        )
-
-    async def _optimistically(self, write: Callable[[UnitOfWork, int], Awaitable[R | None]]) -> R:
-        """Runs `write` (given a number of attempts; None when every one lost the race) in an
-        optimistic unit of work, then, if it kept losing, in a transaction."""
-        async with self._uow().optimistic() as uow:
-            written = await write(uow, _OPTIMISTIC_ATTEMPTS)
-            await uow.commit()
-        if written is not None:
-            return written
-        async with self._uow() as uow:
-            written = await write(uow, _WRITE_ATTEMPTS)
-            if written is None:
-                raise EditConflict()
-            await uow.commit()
-        return written
-
-    async def _revise_in(
-        self,
-        uow: UnitOfWork,
-        owner: UserId,
-        task_id: TaskId,
-        change: Callable[[Task], Task],
+        patch: TaskPatch,
         condition: VersionCondition | None,
         *,
-        attempts: int,
-    ) -> Task | None:
-        """The revised task; None when a concurrent writer got in first on every attempt."""
-        for _ in range(attempts):
-            current = await _existing(uow.tasks, owner, task_id, for_change=True)
-            if condition is not None and not condition.allows(current.version):
-                raise PreconditionFailed(current.version)
-            revised = change(current)
-            if revised is current:
-                return current
-            # The version check is part of the UPDATE itself: a writer that got in between makes
-            # it match no row, and the next round re-reads (and re-checks If-Match).
-            if await uow.tasks.update(owner, revised, expected_version=current.version):
-                return revised
-        return None
+        key: str | None = None,
+        operation: str = "edit",
+    ) -> Outcome[Task]:
+        """Every change to a task: the store revises it in place by the domain's revision rule,
+        checked against If-Match; when that writes nothing, the task as it is says why (404, 412,
+        or nothing to change: the task as it is), and if it moved in between, the edit is tried
+        again."""
+        patch = patch.validated()
 
-    async def _delete_if(
-        self, uow: UnitOfWork, owner: UserId, task_id: TaskId, condition: VersionCondition, *, attempts: int
-    ) -> TaskId | None:
-        """The id of the deleted task; None when a concurrent writer got in first every time."""
-        for _ in range(attempts):
-            current = await _existing(uow.tasks, owner, task_id, for_change=True)
-            if not condition.allows(current.version):
-                raise PreconditionFailed(current.version)
-            if await uow.tasks.delete(owner, task_id, at=self._clock.now(), expected_version=current.version):
-                return task_id
-        return None
-
-    async def _once(
-        self,
-        owner: UserId,
-        request: IdempotentRequest,
-        action: Callable[[UnitOfWork], Awaitable[Task | None]],
-    ) -> IdempotentOutcome:
-        async with self._uow() as uow:
-            # The claim is held until this transaction ends, by whichever instance runs it.
-            if not await uow.idempotency.claim(owner, request.key):
-                raise RequestInFlight()
+        def step(uow: UnitOfWork) -> Settle[Task]:
             now = self._clock.now()
-            record = await uow.idempotency.find(owner, request.key)
-            if record is not None and record.expires_at > now:
-                if record.fingerprint != request.fingerprint:
-                    raise IdempotencyKeyReused()
-                return IdempotentOutcome(record.reply, replayed=True)
-            task = await action(uow)
-            if task is None:  # every attempt lost the race to a concurrent writer
-                raise EditConflict()
-            reply = request.render(task)
-            await uow.idempotency.save(
-                owner,
-                request.key,
-                request.fingerprint,
-                reply,
-                created_at=now,
-                expires_at=now + self._idempotency_ttl,
-            )
-            await uow.commit()
-        return IdempotentOutcome(reply, replayed=False)
+            revised = uow.tasks.revise(owner, task_id, patch, now=now, condition=condition)
+
+            async def settle(lookup: Lookup) -> Task:
+                if revised.value is not None:
+                    return _owned(revised.value, owner)
+                current = await self._say_why_not(lookup, owner, task_id, condition)
+                if current.revised(patch, now) is current:
+                    return current  # nothing to change
+                raise _Moved()
+
+            return settle
+
+        request = fingerprint(operation, task_id, patch, condition)
+        return await self._again_if_moved(lambda: self._write_task(owner, key, request, step))
+
+    async def _say_why_not(
+        self, lookup: Lookup, owner: UserId, task_id: TaskId, condition: VersionCondition | None
+    ) -> Task:
+        """After a write that wrote nothing: TaskNotFound, PreconditionFailed, or the task."""
+        current = await lookup(owner, task_id)
+        if current is None:
+            raise TaskNotFound()
+        _owned(current, owner)
+        if condition is not None and not condition.allows(current.version):
+            raise PreconditionFailed(current.version)
+        return current
+
+    @staticmethod
+    async def _again_if_moved(write: Callable[[], Awaitable[T]]) -> T:
+        for _ in range(EDIT_ATTEMPTS):
+            try:
+                return await write()
+            except _Moved:
+                continue
+        raise EditConflict()
 
 
 def _check_page_size(limit: int) -> None:
     if not PAGE_SIZE_MIN <= limit <= PAGE_SIZE_MAX:
         raise InvalidParameter("limit", f"must be between {PAGE_SIZE_MIN} and {PAGE_SIZE_MAX}")
-
-
-async def _existing(
-    tasks: TaskRepository, owner: UserId, task_id: TaskId, *, for_change: bool = False
-) -> Task:
-    task = await (tasks.get_for_change if for_change else tasks.get)(owner, task_id)
-    # The repository already filters by owner; the second check guards against an adapter bug
-    # ever turning into a cross-user leak.
-    if task is None or not task.is_owned_by(owner):
-        raise TaskNotFound()
-    return task

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 class TaskhubError(Exception):
     """Base of every error taskhub raises on purpose."""
 
+    # True when this is the stored ending of an earlier request with the same Idempotency-Key,
+    # answered again.
+    replayed: bool = False
+
 
 class TaskNotFound(TaskhubError):
     """No live task with that id belongs to the caller (another user's task included)."""

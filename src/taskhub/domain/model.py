@@ -1,17 +1,19 @@
 """The Task entity and the value types around it.
 
-Every limit is written here once; the HTTP schema, the table definition and the OpenAPI
-document read these constants instead of repeating the numbers.
+A task's fields are declared once, here: the writable ones as `TaskContent`'s fields (name, type,
+default, and the limit the storage sizes its column by), the server's as `Task`'s. The table,
+the row mapping, the SQL and the HTTP schemas derive from these declarations; every rule a field
+obeys is in `_FIELD_RULES`, and every limit is a constant below, written once.
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
-from typing import Final, NewType
+from typing import Any, Final, NewType
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -38,11 +40,6 @@ DESCRIPTION_PATTERN: Final = f"^[^{_CONTROLS_BUT_WHITESPACE}]*$"
 
 _FORBIDDEN_IN_LINE = re.compile(f"[{_CONTROLS}]")
 _FORBIDDEN_IN_TEXT = re.compile(f"[{_CONTROLS_BUT_WHITESPACE}]")
-# Restoring a stored task writes its frozen fields directly (`restore`) through their slots'
-# descriptors, one call per field written out (bound below the classes): timeit, per TaskContent,
-# 1.09 us through object.__setattr__ (which looks each name up), 0.46 us through the descriptors,
-# 0.78 us with a loop over them; a page of 50 tasks restores 100 objects.
-_new = object.__new__
 
 
 class Priority(enum.StrEnum):
@@ -62,7 +59,6 @@ class Priority(enum.StrEnum):
         return _BY_RANK[rank]
 
 
-# Every stored task's priority goes through these: looked up, not rebuilt from the enum each time.
 _BY_RANK: Final = tuple(Priority)
 _RANKS: Final = {priority: rank for rank, priority in enumerate(_BY_RANK)}
 
@@ -74,131 +70,118 @@ def has_control_characters(value: str) -> bool:
 
 def is_valid_user_id(value: str) -> bool:
     """A user id is the token's `sub`: a non-empty string of bounded length."""
-    return 0 < len(value) <= USER_ID_MAX_LENGTH and not _FORBIDDEN_IN_LINE.search(value)
+    return 0 < len(value) <= USER_ID_MAX_LENGTH and not has_control_characters(value)
+
+
+def limit(max_length: int, *, items: int | None = None) -> dict[str, int]:
+    """A field's size as storage needs it: characters (of each item, for a list), and items."""
+    return {"max_length": max_length} | ({"max_items": items} if items is not None else {})
 
 
 @dataclass(frozen=True, slots=True)
 class TaskContent:
-    """The fields a user writes. Constructing one validates and normalises them.
+    """The fields a user writes. Constructing one validates and normalises them: invalid content
+    cannot exist (`InvalidTask` names every broken rule)."""
 
-    Invalid content cannot exist: `__post_init__` raises `InvalidTask` naming every broken rule.
-    """
-
-    title: str
-    description: str = ""
+    title: str = field(metadata=limit(TITLE_MAX_LENGTH))
+    description: str = field(default="", metadata=limit(DESCRIPTION_MAX_LENGTH))
     completed: bool = False
     priority: Priority = Priority.NONE
     due_at: datetime | None = None
-    time_zone: str | None = None
-    tags: tuple[str, ...] = field(default=())
+    time_zone: str | None = field(default=None, metadata=limit(TIME_ZONE_MAX_LENGTH))
+    tags: tuple[str, ...] = field(default=(), metadata=limit(TAG_MAX_LENGTH, items=TAGS_MAX_COUNT))
 
     def __post_init__(self) -> None:
-        errors: list[FieldError] = []
-        # In the order of the fields, so errors are listed as a form shows them.
-        title = _check_line("title", self.title, TITLE_MAX_LENGTH, errors)
-        _check_text("description", self.description, DESCRIPTION_MAX_LENGTH, errors)
-        priority = _check_priority(self.priority, errors)
-        due_at = _check_due_at(self.due_at, errors)
-        _check_time_zone(self.time_zone, errors)
-        tags = _check_tags(self.tags, errors)
-        if errors:
-            raise InvalidTask(errors)
-        # Frozen dataclass: normalised values are written once, here, before anyone sees them
-        # (only those normalising changed: every stored task read back comes through here).
-        if title is not self.title:
-            object.__setattr__(self, "title", title)
-        if due_at is not self.due_at:
-            object.__setattr__(self, "due_at", due_at)
-        if tags is not self.tags:
-            object.__setattr__(self, "tags", tags)
-        if priority is not self.priority:
-            object.__setattr__(self, "priority", priority)
-
-    @classmethod
-    def restore(
-        cls,
-        title: str,
-        description: str,
-        completed: bool,
-        priority: Priority,
-        due_at: datetime | None,
-        time_zone: str | None,
-        tags: tuple[str, ...],
-    ) -> TaskContent:
-        """Content read back from storage, where it could only arrive through the constructor:
-        the rules are not run again. A rule made stricter later must not make stored tasks
-        unreadable (the migration that tightens it brings old rows in line), and a page of 50
-        tasks would otherwise re-check every one of them on every read."""
-        content = _new(cls)
-        _content_title(content, title)
-        _content_description(content, description)
-        _content_completed(content, completed)
-        _content_priority(content, priority)
-        _content_due_at(content, due_at)
-        _content_time_zone(content, time_zone)
-        _content_tags(content, tags)
-        return content
+        normalised = _normalised({f.name: getattr(self, f.name) for f in CONTENT_FIELDS})
+        for name, value in normalised.items():
+            if value is not getattr(self, name):
+                # Frozen: normalised values are written once, here, before anyone sees them.
+                object.__setattr__(self, name, value)
 
 
-class _Keep(enum.Enum):
-    """Marks a field a patch leaves as it is (distinct from None, which clears)."""
-
-    KEEP = enum.auto()
-
-
-KEEP: Final = _Keep.KEEP
+CONTENT_FIELDS: Final = fields(TaskContent)
+CONTENT_FIELD_NAMES: Final = tuple(f.name for f in CONTENT_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
 class TaskPatch:
-    """A partial change: fields left at KEEP stay as they are."""
+    """Some of a task's content fields, by name, with their new values; the others are kept.
 
-    title: str | _Keep = KEEP
-    description: str | _Keep = KEEP
-    completed: bool | _Keep = KEEP
-    priority: Priority | _Keep = KEEP
-    due_at: datetime | None | _Keep = KEEP
-    time_zone: str | None | _Keep = KEEP
-    tags: tuple[str, ...] | _Keep = KEEP
+    The body of PATCH, the whole content of PUT (`replacing`), the fields of a new task, and the
+    change a completion or a reopening makes are all patches: one kind of change, one rule for it
+    (`Task.revised`)."""
+
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = {name for name, _ in self.values} - set(CONTENT_FIELD_NAMES)
+        if unknown:
+            raise ValueError(f"not content fields: {sorted(unknown)}")
 
     @classmethod
-    def of(cls, content: TaskContent) -> TaskPatch:
-        """Every field set to `content`'s: applied, it replaces the content (PUT)."""
-        return cls(
-            title=content.title,
-            description=content.description,
-            completed=content.completed,
-            priority=content.priority,
-            due_at=content.due_at,
-            time_zone=content.time_zone,
-            tags=content.tags,
-        )
+    def of(cls, **values: Any) -> TaskPatch:
+        """Fields in declaration order, whatever order they were given in."""
+        unknown = set(values) - set(CONTENT_FIELD_NAMES)
+        if unknown:
+            raise ValueError(f"not content fields: {sorted(unknown)}")
+        return cls(tuple((name, values[name]) for name in CONTENT_FIELD_NAMES if name in values))
 
-    def changes(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in self.__slots__ if getattr(self, name) is not KEEP}
+    @classmethod
+    def replacing(cls, content: TaskContent) -> TaskPatch:
+        """Every field set to `content`'s: applied, it replaces the content (PUT)."""
+        return cls(tuple((name, getattr(content, name)) for name in CONTENT_FIELD_NAMES))
+
+    def changes(self) -> dict[str, Any]:
+        return dict(self.values)
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        return iter(self.values)
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
 
     def validated(self) -> TaskPatch:
-        """This patch with the fields it carries checked and normalised by TaskContent's rules,
-        before any task is read: every rule is about one field, so a patch that passes makes
-        valid content of any valid task, and a store can apply it without the task in hand
-        (`TaskRepository.apply_patch`). Raises `InvalidTask` naming every broken rule."""
-        errors: list[FieldError] = []
-        title, due_at, tags, priority = self.title, self.due_at, self.tags, self.priority
-        if not isinstance(title, _Keep):
-            title = _check_line("title", title, TITLE_MAX_LENGTH, errors)
-        if not isinstance(self.description, _Keep):
-            _check_text("description", self.description, DESCRIPTION_MAX_LENGTH, errors)
-        if not isinstance(priority, _Keep):
-            priority = _check_priority(priority, errors)
-        if not isinstance(due_at, _Keep):
-            due_at = _check_due_at(due_at, errors)
-        if not isinstance(self.time_zone, _Keep):
-            _check_time_zone(self.time_zone, errors)
-        if not isinstance(tags, _Keep):
-            tags = _check_tags(tags, errors)
-        if errors:
-            raise InvalidTask(errors)
-        return replace(self, title=title, due_at=due_at, tags=tags, priority=priority)
+        """This patch with its values checked and normalised by the content's rules, before any
+        task is read: every rule is about one field, so a patch that passes makes valid content
+        of any valid task. Raises `InvalidTask` naming every broken rule."""
+        return TaskPatch.of(**_normalised(self.changes()))
+
+    def new_content(self) -> TaskContent:
+        """The content of a new task with these fields, the others at their defaults."""
+        return TaskContent(**self.changes())
+
+    def applied_to(self, content: TaskContent) -> TaskContent:
+        return replace(content, **self.changes()) if self.values else content
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """A server field that holds the time a content flag last turned true: set to the revision's
+    time when the flag turns true, cleared when it turns false, kept otherwise."""
+
+    field: str
+    flag: str
+
+    def after(self, before: Task, content: TaskContent, now: datetime) -> datetime | None:
+        was, now_set = getattr(before.content, self.flag), getattr(content, self.flag)
+        if was == now_set:
+            current: datetime | None = getattr(before, self.field)
+            return current
+        return now if now_set else None
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionRule:
+    """What every change to a task does besides setting its content, declared once: applied by
+    `Task.revised`, and compiled to SQL by a store that revises tasks in place (the contract
+    suite holds the two together)."""
+
+    counter: str = "version"  # + 1
+    clock: str = "updated_at"  # the revision's time
+    stamps: tuple[Stamp, ...] = (Stamp(field="completed_at", flag="completed"),)
+
+
+REVISION: Final = RevisionRule()
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +189,7 @@ class Task:
     """A user's task. Methods return a new Task; the same object when nothing changed."""
 
     id: TaskId
-    owner_id: UserId
+    owner_id: UserId = field(metadata=limit(USER_ID_MAX_LENGTH))
     content: TaskContent
     completed_at: datetime | None
     created_at: datetime
@@ -225,93 +208,25 @@ class Task:
             version=1,
         )
 
-    @classmethod
-    def restore(
-        cls,
-        task_id: TaskId,
-        owner_id: UserId,
-        content: TaskContent,
-        completed_at: datetime | None,
-        created_at: datetime,
-        updated_at: datetime,
-        version: int,
-    ) -> Task:
-        """A task read back from storage (see `TaskContent.restore`); the same object the
-        constructor would build, without the frozen dataclass's slower way there."""
-        task = _new(cls)
-        _task_id(task, task_id)
-        _task_owner_id(task, owner_id)
-        _task_content(task, content)
-        _task_completed_at(task, completed_at)
-        _task_created_at(task, created_at)
-        _task_updated_at(task, updated_at)
-        _task_version(task, version)
-        return task
-
     def is_owned_by(self, user: UserId) -> bool:
         return self.owner_id == user
 
-    def replace(self, content: TaskContent, now: datetime) -> Task:
-        """Full replacement of the writable fields (PUT)."""
-        return self._revised(content, now)
-
-    def patch(self, patch: TaskPatch, now: datetime) -> Task:
-        """Change only the fields the patch carries (PATCH). The rules of a revision (`_revised`)
-        are also what a store applying a patch in place must do; the contract suite holds every
-        adapter's `apply_patch` to this method."""
-        changes = patch.changes()
-        if not changes:
-            return self
-        return self._revised(replace(self.content, **changes), now)  # type: ignore[arg-type]
-
-    def complete(self, now: datetime) -> Task:
-        return self._revised(replace(self.content, completed=True), now)
-
-    def reopen(self, now: datetime) -> Task:
-        return self._revised(replace(self.content, completed=False), now)
-
-    def _revised(self, content: TaskContent, now: datetime) -> Task:
+    def revised(self, patch: TaskPatch, now: datetime) -> Task:
+        """The task with `patch` applied, by the revision rule (`REVISION`): a new version at
+        `now`, stamps following their flags; the same task when the patch changes nothing."""
+        content = patch.applied_to(self.content)
         if content == self.content:
             return self
-        if content.completed == self.content.completed:
-            completed_at = self.completed_at
-        else:
-            completed_at = now if content.completed else None
-        return replace(
-            self,
-            content=content,
-            completed_at=completed_at,
-            updated_at=now,
-            version=self.version + 1,
-        )
+        changes: dict[str, Any] = {stamp.field: stamp.after(self, content, now) for stamp in REVISION.stamps}
+        changes |= {REVISION.clock: now, REVISION.counter: getattr(self, REVISION.counter) + 1}
+        return replace(self, content=content, **changes)
 
 
-def _slot_setters(cls: type, *names: str) -> tuple[Callable[[object, object], None], ...]:
-    return tuple(cls.__dict__[name].__set__ for name in names)
-
-
-(
-    _content_title,
-    _content_description,
-    _content_completed,
-    _content_priority,
-    _content_due_at,
-    _content_time_zone,
-    _content_tags,
-) = _slot_setters(TaskContent, "title", "description", "completed", "priority", "due_at", "time_zone", "tags")
-(
-    _task_id,
-    _task_owner_id,
-    _task_content,
-    _task_completed_at,
-    _task_created_at,
-    _task_updated_at,
-    _task_version,
-) = _slot_setters(Task, "id", "owner_id", "content", "completed_at", "created_at", "updated_at", "version")
+TASK_FIELDS: Final = fields(Task)
 
 
 def _check_line(name: str, value: str, max_length: int, errors: list[FieldError]) -> str:
-    """A one-line text: every rule is about what is left after trimming (a pasted "\tTitle\n"
+    """A one-line text: every rule is about what is left after trimming (a pasted "\\tTitle\\n"
     is "Title")."""
     trimmed = value.strip()
     if not trimmed:
@@ -323,14 +238,34 @@ def _check_line(name: str, value: str, max_length: int, errors: list[FieldError]
     return trimmed
 
 
-def _check_text(name: str, value: str, max_length: int, errors: list[FieldError]) -> None:
-    if len(value) > max_length:
-        errors.append(FieldError(name, f"must be at most {max_length} characters"))
+def _title(value: str, errors: list[FieldError]) -> str:
+    return _check_line("title", value, TITLE_MAX_LENGTH, errors)
+
+
+def _description(value: str, errors: list[FieldError]) -> str:
+    if len(value) > DESCRIPTION_MAX_LENGTH:
+        errors.append(FieldError("description", f"must be at most {DESCRIPTION_MAX_LENGTH} characters"))
     if _FORBIDDEN_IN_TEXT.search(value):
-        errors.append(FieldError(name, "must not contain control characters other than tab and newline"))
+        errors.append(
+            FieldError("description", "must not contain control characters other than tab and newline")
+        )
+    return value
 
 
-def _check_due_at(value: datetime | None, errors: list[FieldError]) -> datetime | None:
+def _completed(value: bool, errors: list[FieldError]) -> bool:
+    return value
+
+
+def _priority(value: object, errors: list[FieldError]) -> Priority:
+    if isinstance(value, Priority):
+        return value
+    if isinstance(value, str) and value in _RANKS:
+        return Priority(value)
+    errors.append(FieldError("priority", "must be one of " + ", ".join(p.value for p in Priority)))
+    return Priority.NONE
+
+
+def _due_at(value: datetime | None, errors: list[FieldError]) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None or value.utcoffset() is None:
@@ -344,11 +279,10 @@ def _check_due_at(value: datetime | None, errors: list[FieldError]) -> datetime 
         return value
 
 
-def _check_time_zone(value: str | None, errors: list[FieldError]) -> None:
-    if value is None:
-        return
-    if len(value) > TIME_ZONE_MAX_LENGTH or not _is_iana_zone(value):
+def _time_zone(value: str | None, errors: list[FieldError]) -> str | None:
+    if value is not None and (len(value) > TIME_ZONE_MAX_LENGTH or not _is_iana_zone(value)):
         errors.append(FieldError("time_zone", "must be an IANA time zone name such as Europe/Paris"))
+    return value
 
 
 def _is_iana_zone(name: str) -> bool:
@@ -372,7 +306,7 @@ def _iana_zones() -> set[str]:
     return _ZONES
 
 
-def _check_tags(values: tuple[str, ...], errors: list[FieldError]) -> tuple[str, ...]:
+def _tags(values: tuple[str, ...], errors: list[FieldError]) -> tuple[str, ...]:
     """Trimmed, duplicates removed (the first one kept, in place), then counted; an error names
     the first occurrence of the tag at fault, as the client sent it (`tags[3]`)."""
     if not values:
@@ -388,10 +322,30 @@ def _check_tags(values: tuple[str, ...], errors: list[FieldError]) -> tuple[str,
     return tuple(first_seen)
 
 
-def _check_priority(value: object, errors: list[FieldError]) -> Priority:
-    if isinstance(value, Priority):
-        return value
-    if isinstance(value, str) and value in _RANKS:
-        return Priority(value)
-    errors.append(FieldError("priority", "must be one of " + ", ".join(p.value for p in Priority)))
-    return Priority.NONE
+# Each content field's rule: its value checked (problems appended) and normalised. A test holds
+# this table and TaskContent's fields to the same names.
+_FIELD_RULES: Final[Mapping[str, Callable[[Any, list[FieldError]], Any]]] = {
+    "title": _title,
+    "description": _description,
+    "completed": _completed,
+    "priority": _priority,
+    "due_at": _due_at,
+    "time_zone": _time_zone,
+    "tags": _tags,
+}
+
+
+def _normalised(values: Mapping[str, Any]) -> dict[str, Any]:
+    """`values` checked and normalised by their fields' rules, in the fields' order, so errors are
+    listed as a form shows them; InvalidTask naming every broken rule."""
+    errors: list[FieldError] = []
+    normalised = {
+        name: _FIELD_RULES[name](values[name], errors) for name in CONTENT_FIELD_NAMES if name in values
+    }
+    if errors:
+        raise InvalidTask(errors)
+    return normalised
+
+
+def field_rule_names() -> frozenset[str]:
+    return frozenset(_FIELD_RULES)

@@ -10,6 +10,7 @@ from taskhub.adapters.postgres.driver_pool import DriverPool
 from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.adapters.postgres.migrations import head_revision
 from taskhub.adapters.postgres.read_pool import ReadPool
+from taskhub.adapters.postgres.reader import PostgresTaskReader
 from taskhub.adapters.postgres.readiness import PostgresReadiness
 from taskhub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from taskhub.adapters.postgres.write_pool import WritePool
@@ -55,11 +56,13 @@ class Container(containers.DeclarativeContainer):
     )
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(TimeOrderedIdGenerator)
-    unit_of_work = providers.Factory(PostgresUnitOfWork, writes=write_pool, reads=read_pool)
+    unit_of_work = providers.Factory(PostgresUnitOfWork, writes=write_pool)
+    task_reader = providers.Singleton(PostgresTaskReader, reads=read_pool)
 
     task_service = providers.Singleton(
         TaskService,
         uow=unit_of_work.provider,
+        reader=task_reader,
         clock=clock,
         ids=ids,
         idempotency_ttl=settings.provided.idempotency_ttl,

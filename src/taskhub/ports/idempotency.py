@@ -1,52 +1,57 @@
-"""Stored first responses of idempotent requests, per user and key."""
+"""What an idempotent request ended with, stored per user and key: the task it answered with, or
+the domain error it ended with. Nothing of HTTP: the edge renders a replay as it rendered the
+first answer."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from taskhub.domain.model import UserId
+from taskhub.domain.model import Task, UserId
+from taskhub.ports.deferred import Deferred
 
 
 @dataclass(frozen=True, slots=True)
-class StoredReply:
-    """An opaque first response (the adapter never looks inside): replayed byte for byte."""
+class Failure:
+    """A domain error as data: what kind it was and what it carried (JSON values only)."""
 
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
+    kind: str
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyRecord:
+    """`fingerprint` says what was asked; exactly one of `task` and `failure` says how it ended."""
+
     fingerprint: str
-    reply: StoredReply
     expires_at: datetime
+    task: Task | None = None
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """`held`: this unit of work holds the key (False: another one does, right now); `record`:
+    what is stored under the key, expired or not."""
+
+    held: bool
+    record: IdempotencyRecord | None
 
 
 class IdempotencyStore(Protocol):
-    """Lives in the unit of work: a key is saved in the same transaction as the write it records."""
+    """Lives in the unit of work: a record is saved in the same transaction as the write it
+    records, and the key is held until that transaction ends, whichever instance runs it."""
 
-    async def claim(self, owner: UserId, key: str) -> bool:
-        """Hold the key for this transaction; False when another transaction holds it right now."""
+    async def claim(self, owner: UserId, key: str) -> Claim:
+        """Hold `key` for the rest of this unit of work (its transaction starts here, at once),
+        and read what is stored under it."""
         ...
 
-    async def find(self, owner: UserId, key: str) -> IdempotencyRecord | None: ...
-
-    async def save(
-        self,
-        owner: UserId,
-        key: str,
-        fingerprint: str,
-        reply: StoredReply,
-        *,
-        created_at: datetime,
-        expires_at: datetime,
-    ) -> None:
-        """Record the reply; replaces an expired record under the same key."""
+    def save(self, owner: UserId, key: str, record: IdempotencyRecord, *, created_at: datetime) -> None:
+        """A write command: store `record` under `key`, replacing an expired one."""
         ...
 
-    async def purge_expired(self, now: datetime, *, batch_size: int = 1000) -> int:
-        """Delete up to `batch_size` records expired before `now`; the number deleted."""
+    def purge_expired(self, now: datetime, *, batch_size: int) -> Deferred[int]:
+        """Maintenance: delete up to `batch_size` records expired before `now`: how many."""
         ...

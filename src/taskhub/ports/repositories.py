@@ -1,4 +1,5 @@
-"""The task repository port: where tasks live, always seen through their owner."""
+"""Where tasks live, always seen through their owner: the query side (`TaskReader`, committed
+state, no transaction) and the write side (`TaskRepository`, inside a unit of work)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from taskhub.domain.errors import TaskhubError
 from taskhub.domain.listing import NEWEST_FIRST, PageKey, Sort, TaskFilter
 from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
 from taskhub.domain.preconditions import VersionCondition
+from taskhub.ports.deferred import Deferred
 
 
 class StorageUnavailable(TaskhubError):
@@ -44,43 +46,12 @@ class Change:
     task: Task | None
 
 
-class TaskRepository(Protocol):
-    """Ownership is part of the port: every method takes the owner and only ever sees that
-    owner's tasks. Another user's task is indistinguishable from none."""
-
-    async def add(self, task: Task) -> None: ...
+class TaskReader(Protocol):
+    """The query side: committed tasks, read without a unit of work. Ownership is part of the
+    port: every method takes the owner and only ever sees that owner's tasks; another user's task
+    is indistinguishable from none."""
 
     async def get(self, owner: UserId, task_id: TaskId) -> Task | None: ...
-
-    async def get_for_change(self, owner: UserId, task_id: TaskId) -> Task | None:
-        """`get`, for a caller about to write: adapters may take the owner's write lock here."""
-        ...
-
-    async def update(self, owner: UserId, task: Task, *, expected_version: int) -> bool:
-        """Store `task` if the stored version is still `expected_version`; False otherwise."""
-        ...
-
-    async def apply_patch(
-        self,
-        owner: UserId,
-        task_id: TaskId,
-        patch: TaskPatch,
-        *,
-        now: datetime,
-        condition: VersionCondition | None = None,
-    ) -> Task | None:
-        """Revise the stored task by a validated `patch` in one step: the revised task, exactly
-        what `stored.patch(patch, now)` is (a new version, a change number). None, having written
-        nothing, when there is no such live task, when `condition` does not allow its version, or
-        when the patch changes nothing: the caller reads to tell which."""
-        ...
-
-    async def delete(
-        self, owner: UserId, task_id: TaskId, *, at: datetime, expected_version: int | None = None
-    ) -> bool:
-        """Mark the task deleted (a tombstone stays for sync); False when there was none, or when
-        `expected_version` is given and the stored version differs."""
-        ...
 
     async def find(self, owner: UserId, query: TaskQuery) -> list[Task]:
         """Up to `query.limit` live tasks matching the filter, in the query's total order."""
@@ -94,11 +65,45 @@ class TaskRepository(Protocol):
         """
         ...
 
-    async def purge_tombstones(self, *, deleted_before: datetime, batch_size: int) -> int:
-        """Maintenance, across owners: forget up to `batch_size` deletions older than the
-        retention, and raise the sync watermark past them. The number purged."""
-        ...
-
     async def sync_watermark(self) -> int:
         """Change numbers at or below this may have lost tombstones: older sync tokens expired."""
+        ...
+
+
+class TaskRepository(Protocol):
+    """The write side, inside a unit of work. `get` reads at once (writes the unit of work has
+    flushed included); every other method is a write command: it waits for the unit of work to
+    send it (`commit()`, `flush()`), and what it answers is known then. Each write command is one
+    self-checking step: it writes what its sentence below says, or nothing."""
+
+    async def get(self, owner: UserId, task_id: TaskId) -> Task | None: ...
+
+    def add(self, task: Task) -> None:
+        """Store a new task, with a change number."""
+        ...
+
+    def revise(
+        self,
+        owner: UserId,
+        task_id: TaskId,
+        patch: TaskPatch,
+        *,
+        now: datetime,
+        condition: VersionCondition | None = None,
+    ) -> Deferred[Task | None]:
+        """Revise the owner's live task by a validated `patch` as `Task.revised` does (a new
+        version, a change number) if `condition` allows its version and the patch changes
+        something: the revised task; otherwise None, having written nothing."""
+        ...
+
+    def delete(
+        self, owner: UserId, task_id: TaskId, *, at: datetime, condition: VersionCondition | None = None
+    ) -> Deferred[bool]:
+        """Mark the owner's live task deleted at `at` (a tombstone, a new version and change
+        number, for the change feed) if `condition` allows its version: whether it did."""
+        ...
+
+    def purge_tombstones(self, *, deleted_before: datetime, batch_size: int) -> Deferred[int]:
+        """Maintenance, across owners: forget up to `batch_size` deletions older than the
+        retention and raise the sync watermark past them: how many were forgotten."""
         ...

@@ -6,12 +6,21 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
+from taskhub.ports.deferred import Deferred
 from taskhub.ports.idempotency import IdempotencyStore
 from taskhub.ports.repositories import TaskRepository
 
 
 class UnitOfWork(Protocol):
-    """`async with uow:` opens a transaction; leaving it without `commit()` rolls it back."""
+    """One transaction: `async with uow:` starts it, `commit()` keeps what was written, and
+    leaving the block without `commit()` (an exception, a return, a cancellation) rolls everything
+    back. Nothing is written otherwise, and nothing can be written outside the block.
+
+    Reads (`tasks.get`) run at once. Write commands (`tasks.add`, `tasks.revise`, ...) wait: they
+    are sent by `commit()`, all or nothing. A store may then send a lone command as one statement,
+    which its database commits as a transaction of its own (one round trip); `flush()` sends what
+    waits now, inside the transaction, when a use case must know a command's result before it
+    commits. A unit of work commits once."""
 
     tasks: TaskRepository
     idempotency: IdempotencyStore
@@ -25,20 +34,15 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def commit(self) -> None: ...
-
-    def reading(self) -> Self:
-        """Declare, before entering, that this unit of work only reads: adapters may then skip
-        the transaction (one statement, or reads that tolerate separate snapshots)."""
+    async def flush(self) -> None:
+        """Send the commands that wait, inside the transaction: their results are known, and
+        later reads see them. Nothing is kept unless `commit()` follows."""
         ...
 
-    def optimistic(self) -> Self:
-        """Declare, before entering, that this unit of work writes once at most, and that its
-        write itself checks what it relies on (the version it read, or nothing): adapters may
-        then skip the transaction and let that write commit as it runs. The use case still calls
-        `commit()`; nothing that can fail may come between the write and the commit, and it
-        uses no `idempotency` store (a stored reply must commit with the write it records)."""
+    async def commit(self) -> None:
+        """Send what waits and keep everything, or nothing if any of it fails."""
         ...
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+__all__ = ["Deferred", "UnitOfWork", "UnitOfWorkFactory"]

@@ -1,45 +1,52 @@
 """Idempotency records in PostgreSQL, claimed with a transaction-scoped advisory lock.
 
-The claim is `pg_try_advisory_xact_lock` on a hash of (owner, key): every instance behind the load
-balancer sees it, it never waits (a second request gets "in flight" at once), it works through
-PgBouncer's transaction pooling, and it is released by the commit that stores the record, so the
-next retry finds the record and replays it.
+The claim is `pg_try_advisory_xact_lock` on a hash of (owner, key), taken in the unit of work's
+transaction together with the read of the record: every instance behind the load balancer sees
+it, it never waits (a second request learns at once that the first is in flight), it works
+through PgBouncer's transaction pooling, and the commit that stores the record releases it, so
+the next retry finds the record and replays it. A record holds the task a request answered with
+(as task_rows.py writes a task to JSON) or the domain error it ended with: nothing of HTTP.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import msgspec
-from sqlalchemy import Integer, bindparam, delete, func, literal_column, select, tuple_
+from sqlalchemy import Integer, bindparam, delete, func, literal, literal_column, select, true, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
-from taskhub.adapters.postgres.driver_pool import PooledConnection
-from taskhub.adapters.postgres.errors import storage_errors
-from taskhub.adapters.postgres.statements import Prepared, affected_rows
+from taskhub.adapters.postgres.commands import Command, Session, ignore
+from taskhub.adapters.postgres.prepared import Prepared, affected_rows
 from taskhub.adapters.postgres.tables import idempotency_keys
+from taskhub.adapters.postgres.task_rows import task_from_json, task_to_json
 from taskhub.domain.model import UserId
-from taskhub.ports.idempotency import IdempotencyRecord, StoredReply
+from taskhub.ports.deferred import Deferred
+from taskhub.ports.idempotency import Claim, Failure, IdempotencyRecord
 
 # Neither part can contain it: user ids and keys are free of control characters.
-_SEPARATOR = "\x1f"
-_KEY = (idempotency_keys.c.owner_id == bindparam("owner"), idempotency_keys.c.key == bindparam("key"))
-_CLAIM = Prepared.of(
-    select(func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("name"), literal_column("0"))))
-)
-_FIND = Prepared.of(
+_SEPARATOR: Final = "\x1f"
+_RECORD: Final = (
     select(
         idempotency_keys.c.fingerprint,
-        idempotency_keys.c.status,
-        idempotency_keys.c.headers,
-        idempotency_keys.c.body,
+        idempotency_keys.c.task,
+        idempotency_keys.c.failure,
         idempotency_keys.c.expires_at,
-    ).where(*_KEY)
+    )
+    .where(idempotency_keys.c.owner_id == bindparam("owner"), idempotency_keys.c.key == bindparam("key"))
+    .subquery("record")
 )
-_STORED = ("fingerprint", "status", "headers", "body", "created_at", "expires_at")
-# The claim is held, so a conflicting row can only be an expired record: replace it.
-_SAVE = Prepared.of(
+_HOLD: Final = func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("name"), literal_column("0")))
+# One round trip: the lock, and the record if there is one (an outer join from one row).
+CLAIM: Final = Prepared.of(
+    select(_HOLD.label("held"), *_RECORD.c).select_from(
+        select(literal(1).label("one")).subquery("claim").outerjoin(_RECORD, true())
+    )
+)
+_STORED: Final = ("fingerprint", "task", "failure", "created_at", "expires_at")
+# The claim is held, so a conflicting row can only be an expired record: it is replaced.
+SAVE: Final = Prepared.of(
     insert(idempotency_keys)
     .values(owner_id=bindparam("owner"), key=bindparam("key"), **{name: bindparam(name) for name in _STORED})
     .on_conflict_do_update(
@@ -53,60 +60,58 @@ _EXPIRED = (
     # Several purgers at once each take different rows instead of queueing on the same ones.
     .with_for_update(skip_locked=True)
 )
-_PURGE = Prepared.of(
+PURGE: Final = Prepared.of(
     delete(idempotency_keys).where(tuple_(idempotency_keys.c.owner_id, idempotency_keys.c.key).in_(_EXPIRED))
 )
-_HEADERS = msgspec.json.Decoder(dict[str, str])
+_FAILURE: Final = msgspec.json.Decoder(dict[str, Any])
 
 
-class AsyncpgIdempotencyStore:
-    def __init__(self, connection: PooledConnection) -> None:
-        self._conn = connection
+def _record(row: Any) -> IdempotencyRecord | None:
+    if row["fingerprint"] is None:
+        return None
+    failure = None
+    if row["failure"] is not None:
+        data = _FAILURE.decode(row["failure"])
+        failure = Failure(kind=str(data["kind"]), details=dict(data.get("details", {})))
+    return IdempotencyRecord(
+        fingerprint=row["fingerprint"],
+        expires_at=row["expires_at"],
+        task=None if row["task"] is None else task_from_json(row["task"]),
+        failure=failure,
+    )
 
-    async def _fetchrow(self, statement: Prepared, parameters: dict[str, Any]) -> Any:
-        async with storage_errors():
-            return await self._conn.fetchrow(statement.sql, *statement.arguments(parameters))
 
-    async def claim(self, owner: UserId, key: str) -> bool:
-        row = await self._fetchrow(_CLAIM, {"name": f"idempotency{_SEPARATOR}{owner}{_SEPARATOR}{key}"})
-        return bool(row[0])
+class PostgresIdempotencyStore:
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
-    async def find(self, owner: UserId, key: str) -> IdempotencyRecord | None:
-        row = await self._fetchrow(_FIND, {"owner": owner, "key": key})
-        if row is None:
-            return None
-        reply = StoredReply(
-            status=row["status"], body=bytes(row["body"]), headers=_HEADERS.decode(row["headers"])
-        )
-        return IdempotencyRecord(fingerprint=row["fingerprint"], reply=reply, expires_at=row["expires_at"])
+    async def claim(self, owner: UserId, key: str) -> Claim:
+        await self._session.begin()
+        name = _SEPARATOR.join(("idempotency", owner, key))
+        row = await self._session.read(CLAIM, {"name": name, "owner": owner, "key": key})
+        return Claim(held=bool(row["held"]), record=_record(row))
 
-    async def save(
-        self,
-        owner: UserId,
-        key: str,
-        fingerprint: str,
-        reply: StoredReply,
-        *,
-        created_at: datetime,
-        expires_at: datetime,
-    ) -> None:
+    def save(self, owner: UserId, key: str, record: IdempotencyRecord, *, created_at: datetime) -> None:
         parameters = {
             "owner": owner,
             "key": key,
-            "fingerprint": fingerprint,
-            "status": reply.status,
+            "fingerprint": record.fingerprint,
             # asyncpg takes and gives JSON as text.
-            "headers": msgspec.json.encode(reply.headers).decode(),
-            "body": reply.body,
+            "task": None if record.task is None else task_to_json(record.task),
+            "failure": None
+            if record.failure is None
+            else msgspec.json.encode(
+                {"kind": record.failure.kind, "details": record.failure.details}
+            ).decode(),
             "created_at": created_at,
-            "expires_at": expires_at,
+            "expires_at": record.expires_at,
         }
-        async with storage_errors():
-            await self._conn.execute(_SAVE.sql, *_SAVE.arguments(parameters))
+        self._session.wait(Command(SAVE, parameters, "execute", ignore))
 
-    async def purge_expired(self, now: datetime, *, batch_size: int = 1000) -> int:
-        async with storage_errors():
-            status = await self._conn.execute(
-                _PURGE.sql, *_PURGE.arguments({"now": now, "batch_size": batch_size})
-            )
-        return affected_rows(status)
+    def purge_expired(self, now: datetime, *, batch_size: int) -> Deferred[int]:
+        answer: Deferred[int] = Deferred()
+        parameters = {"now": now, "batch_size": batch_size}
+        self._session.wait(
+            Command(PURGE, parameters, "execute", lambda status: answer.resolve(affected_rows(status)))
+        )
+        return answer

@@ -1,45 +1,47 @@
-"""The task repository of read-only units of work, on a connection of the read pool
-(read_pool.py), outside any transaction when directly connected: it cannot write."""
+"""The query side on PostgreSQL: committed tasks, each read on a connection of the read pool
+(read_pool.py), outside any transaction when directly connected. It cannot write."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import NoReturn
+from typing import Any
 
-from taskhub.adapters.postgres.repository import AsyncpgTaskRepository
-from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
-from taskhub.domain.preconditions import VersionCondition
+from taskhub.adapters.postgres.commands import Fetch
+from taskhub.adapters.postgres.errors import storage_errors
+from taskhub.adapters.postgres.listing import listing
+from taskhub.adapters.postgres.prepared import Prepared
+from taskhub.adapters.postgres.read_pool import ReadPool
+from taskhub.adapters.postgres.task_reads import CHANGES, GET, WATERMARK
+from taskhub.adapters.postgres.task_rows import to_task
+from taskhub.domain.model import Task, TaskId, UserId
+from taskhub.ports.repositories import Change, TaskQuery
 
 
-def _read_only() -> NoReturn:
-    raise RuntimeError("a read-only unit of work cannot write")
+class PostgresTaskReader:
+    def __init__(self, reads: ReadPool) -> None:
+        self._reads = reads
 
+    async def _run(self, statement: Prepared, parameters: dict[str, Any], fetch: Fetch) -> Any:
+        async with self._reads.connection() as connection, storage_errors():
+            return await getattr(connection, fetch)(statement.sql, *statement.arguments(parameters))
 
-class AsyncpgTaskReader(AsyncpgTaskRepository):
-    async def get_for_change(self, owner: UserId, task_id: TaskId) -> Task | None:
-        _read_only()
+    async def get(self, owner: UserId, task_id: TaskId) -> Task | None:
+        row = await self._run(GET, {"task_id": task_id, "owner": owner}, "fetchrow")
+        return None if row is None else to_task(row)
 
-    async def add(self, task: Task) -> None:
-        _read_only()
+    async def find(self, owner: UserId, query: TaskQuery) -> list[Task]:
+        statement, parameters = listing(owner, query)
+        return [to_task(row) for row in await self._run(statement, parameters, "fetch")]
 
-    async def update(self, owner: UserId, task: Task, *, expected_version: int) -> bool:
-        _read_only()
+    async def changes(self, owner: UserId, *, after: int, limit: int) -> list[Change]:
+        rows = await self._run(CHANGES, {"owner": owner, "after": after, "limit": limit}, "fetch")
+        return [
+            Change(
+                sequence=row["change_seq"],
+                task_id=TaskId(row["id"]),
+                task=None if row["deleted_at"] is not None else to_task(row),
+            )
+            for row in rows
+        ]
 
-    async def apply_patch(
-        self,
-        owner: UserId,
-        task_id: TaskId,
-        patch: TaskPatch,
-        *,
-        now: datetime,
-        condition: VersionCondition | None = None,
-    ) -> Task | None:
-        _read_only()
-
-    async def delete(
-        self, owner: UserId, task_id: TaskId, *, at: datetime, expected_version: int | None = None
-    ) -> bool:
-        _read_only()
-
-    async def purge_tombstones(self, *, deleted_before: datetime, batch_size: int) -> int:
-        _read_only()
+    async def sync_watermark(self) -> int:
+        return int(await self._run(WATERMARK, {}, "fetchval") or 0)

@@ -1,10 +1,16 @@
 """The schema as SQLAlchemy Core tables: the one source Alembic migrations are checked against.
 
-Limits come from the domain so a rule is written once; the CHECK constraints make the database
-refuse what the entity would refuse, whoever writes to it.
+The tasks table's columns derive from the domain's field declarations (task_fields.py); limits
+come from the domain so a rule is written once; the CHECK constraints make the database refuse
+what the entity would refuse, whoever writes to it.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any, Final
+from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
@@ -15,7 +21,6 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     Sequence,
     SmallInteger,
@@ -28,13 +33,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
+from taskhub.adapters.postgres.task_fields import STORED_FIELDS, StoredField
 from taskhub.domain.model import (
-    DESCRIPTION_MAX_LENGTH,
     IDEMPOTENCY_KEY_MAX_LENGTH,
-    TAG_MAX_LENGTH,
     TAGS_MAX_COUNT,
-    TIME_ZONE_MAX_LENGTH,
-    TITLE_MAX_LENGTH,
     USER_ID_MAX_LENGTH,
     Priority,
 )
@@ -55,24 +57,64 @@ SEARCH_CONFIG = "simple"
 
 task_change_seq = Sequence("task_change_seq", metadata=metadata)
 
+
+def _column_type(field: StoredField) -> Any:
+    if field.kind is tuple:
+        return ARRAY(String(field.limits["max_length"]))
+    if field.kind is str:
+        return String(field.limits["max_length"])
+    return _COLUMN_TYPES[field.kind]
+
+
+# A Python type's column, where the column is not a string or an array (task_fields.py knows every
+# type a task field may have).
+_COLUMN_TYPES: Final[dict[type, Any]] = {
+    UUID: Uuid(as_uuid=True),
+    bool: Boolean,
+    int: Integer,
+    datetime: DateTime(timezone=True),
+    # The rank (none=0 .. high=3), so that sorting by priority is sorting by a number.
+    Priority: SmallInteger,
+}
+
+
+def _server_default(field: StoredField) -> Any:
+    """A field's default, as the column's: rows written by hand or by older code get it too."""
+    if field.default is dataclasses.MISSING or field.default is None:
+        return None
+    value = field.default if field.to_column is None else field.to_column(field.default)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return text(str(value).lower())
+    if isinstance(value, int):
+        return text(str(value))
+    if value == []:
+        return text("'{}'")
+    raise TypeError(f"no column default for {field.name}'s {value!r}")
+
+
+# What the domain does not say about storage: the key, and defaults of server fields.
+_STORAGE: Final[dict[str, dict[str, Any]]] = {
+    "id": {"primary_key": True},
+    "version": {"server_default": text("1")},
+}
+
+
+def _column(field: StoredField) -> Column[Any]:
+    options: dict[str, Any] = {"nullable": field.nullable}
+    default = _server_default(field)
+    if default is not None:
+        options["server_default"] = default
+    return Column(field.name, _column_type(field), **(options | _STORAGE.get(field.name, {})))
+
+
 tasks = Table(
     "tasks",
     metadata,
-    Column("id", Uuid(as_uuid=True), primary_key=True),
-    # Better Auth owns users: the owner is the token's `sub`, not a foreign key (docs/data-model.md).
-    Column("owner_id", String(USER_ID_MAX_LENGTH), nullable=False),
-    Column("title", String(TITLE_MAX_LENGTH), nullable=False),
-    Column("description", String(DESCRIPTION_MAX_LENGTH), nullable=False, server_default=""),
-    Column("completed", Boolean, nullable=False, server_default=text("false")),
-    Column("completed_at", DateTime(timezone=True)),
-    # The rank (none=0 .. high=3) so that sorting by priority is sorting by a number.
-    Column("priority", SmallInteger, nullable=False, server_default=text("0")),
-    Column("due_at", DateTime(timezone=True)),
-    Column("time_zone", String(TIME_ZONE_MAX_LENGTH)),
-    Column("tags", ARRAY(String(TAG_MAX_LENGTH)), nullable=False, server_default=text("'{}'")),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("version", Integer, nullable=False, server_default=text("1")),
+    # Every field of a task, one column each (task_fields.py); the owner is the token's `sub`: Better
+    # Auth owns users, so it is not a foreign key (docs/data-model.md).
+    *(_column(field) for field in STORED_FIELDS),
     # Soft delete: the tombstone stays for the change feed until purged.
     Column("deleted_at", DateTime(timezone=True)),
     # Change feed: the number of the row's latest write (see repository.py, "change numbers").
@@ -125,20 +167,20 @@ sync_state = Table(
     CheckConstraint("id = 1", name="single_row"),
 )
 
-# The first response of each idempotent request, per user and key (docs/api.md, "Writes that clients
-# retry"). Written in the same transaction as the task write it records.
+# How each idempotent request ended, per user and key (docs/concurrency.md): the task it answered
+# with, or the domain error it ended with. Written in the same transaction as the write it records.
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
     Column("owner_id", String(USER_ID_MAX_LENGTH), primary_key=True),
     Column("key", String(IDEMPOTENCY_KEY_MAX_LENGTH), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
-    Column("status", SmallInteger, nullable=False),
-    Column("headers", JSONB, nullable=False),
-    Column("body", LargeBinary, nullable=False),
+    # The task as task_rows.task_to_json writes it, or the error as {"kind", "details"}.
+    Column("task", JSONB),
+    Column("failure", JSONB),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("char_length(key) >= 1", name="key_not_empty"),
-    CheckConstraint("status BETWEEN 100 AND 599", name="status_is_http"),
+    CheckConstraint("(task IS NULL) <> (failure IS NULL)", name="task_or_failure"),
     Index("ix_idempotency_keys_expires_at", "expires_at"),
 )

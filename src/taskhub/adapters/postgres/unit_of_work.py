@@ -1,71 +1,57 @@
-"""One database transaction per use case, on a connection of the write pool; for an optimistic
-one, a connection of the write pool in autocommit; for a read-only one, a connection of the read
-pool and no transaction (read_pool.py, write_pool.py).
+"""The unit of work on PostgreSQL: one transaction, on a connection of the write pool, that costs
+no round trip of its own when it does not need one.
 
-Without a transaction a create is one round trip (the INSERT), an edit one (the UPDATE that
-applies it in place, `apply_patch`; one more, a read, when it writes nothing), a deletion one; in a
-transaction, two more (BEGIN, COMMIT). On Neon every round trip is a network hop.
+Reads run at once. Write commands wait (`Command`) and are sent by `commit()`: a lone command is
+sent on its own, and PostgreSQL runs a statement outside a transaction block as a transaction of
+its own, committed when it completes: all or nothing, one round trip. Anything more (several
+commands, a read after a write, a claim that holds a lock until the end, `flush()`) opens a
+transaction with BEGIN first, and `commit()` ends it with COMMIT. Leaving without `commit()`
+rolls back what was begun and drops what waits. On Neon every round trip is a network hop: a
+create is one (the INSERT), an edit one (its UPDATE), a delete one.
+
+Behind PgBouncer in transaction mode the statement timeout can only be set inside a transaction
+(`SET LOCAL`), so there every unit of work that writes takes one.
 """
 
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from taskhub.adapters.postgres.driver_pool import PooledConnection
+from taskhub.adapters.postgres.change_lock import LOCK_PARAMETER, lock_name
+from taskhub.adapters.postgres.commands import Command, Fetch
+from taskhub.adapters.postgres.driver_pool import PooledConnection, end_transaction
 from taskhub.adapters.postgres.errors import storage_errors
-from taskhub.adapters.postgres.idempotency import AsyncpgIdempotencyStore
-from taskhub.adapters.postgres.read_pool import ReadPool
-from taskhub.adapters.postgres.reader import AsyncpgTaskReader
-from taskhub.adapters.postgres.repository import AsyncpgTaskRepository
+from taskhub.adapters.postgres.idempotency import PostgresIdempotencyStore
+from taskhub.adapters.postgres.prepared import Prepared
+from taskhub.adapters.postgres.repository import PostgresTaskRepository
+from taskhub.adapters.postgres.task_writes import Write
 from taskhub.adapters.postgres.write_pool import WritePool
-from taskhub.ports.repositories import TaskRepository
+from taskhub.domain.model import UserId
 
 
 class PostgresUnitOfWork:
-    """Rolls back unless `commit()` ran; the repository never commits on its own.
+    tasks: PostgresTaskRepository
+    idempotency: PostgresIdempotencyStore
 
-    Read-only (`reading()`): `tasks` reads on a connection of the read pool, and there is no
-    `idempotency` store. Optimistic (`optimistic()`): `tasks` runs each statement on its own,
-    each write committing itself, and there is no `idempotency` store; behind PgBouncer it takes
-    a transaction anyway, the only place its statement timeout can be set."""
-
-    tasks: TaskRepository
-    idempotency: AsyncpgIdempotencyStore
-
-    def __init__(self, writes: WritePool, reads: ReadPool) -> None:
+    def __init__(self, writes: WritePool) -> None:
         self._writes = writes
-        self._reads = reads
-        self._read_only = False
-        self._optimistic = False
-        self._in_transaction = False
         self._scope: AbstractAsyncContextManager[PooledConnection] | None = None
         self._connection: PooledConnection | None = None
-
-    def reading(self) -> Self:
-        self._read_only = True
-        return self
-
-    def optimistic(self) -> Self:
-        self._optimistic = True
-        return self
+        self._waiting: list[Command] = []
+        self._in_transaction = False
+        # Owners whose change lock this transaction holds (change_lock.py).
+        self._locked: set[UserId] = set()
+        self._committed = False
+        self.tasks = PostgresTaskRepository(self)
+        self.idempotency = PostgresIdempotencyStore(self)
 
     async def __aenter__(self) -> Self:
-        if self._read_only:
-            scope = self._reads.connection()
-            self.tasks = AsyncpgTaskReader(await scope.__aenter__())
-        elif self._optimistic and not self._writes.per_transaction_timeout_ms:
-            scope = self._writes.acquire()
-            self._connection = await scope.__aenter__()
-            self.tasks = AsyncpgTaskRepository(self._connection, in_transaction=False)
-        else:
-            scope = self._writes.transaction()
-            self._connection = await scope.__aenter__()
-            self._in_transaction = True
-            self.tasks = AsyncpgTaskRepository(self._connection)
-            if not self._optimistic:
-                self.idempotency = AsyncpgIdempotencyStore(self._connection)
+        if self._scope is not None or self._committed:
+            raise RuntimeError("a unit of work is entered once")
+        scope = self._writes.acquire()
+        self._connection = await scope.__aenter__()
         self._scope = scope
         return self
 
@@ -75,17 +61,83 @@ class PostgresUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        scope, self._scope, self._connection, self._in_transaction = self._scope, None, None, False
-        if scope is not None:
-            # Gives the connection back, rolling back what was not committed.
+        scope, connection, begun = self._scope, self._connection, self._in_transaction
+        self._scope, self._connection, self._waiting, self._in_transaction = None, None, [], False
+        if scope is None or connection is None:
+            return
+        try:
+            # Cancelled (a deadline): no rollback to wait for; the pool closes the connection.
+            if begun and not self._committed and (exc is None or isinstance(exc, Exception)):
+                await end_transaction(connection)
+        finally:
             await scope.__aexit__(exc_type, exc, tb)
 
+    # --- what the repository and the idempotency store use ------------------------------------
+
+    def _open(self) -> PooledConnection:
+        if self._connection is None or self._committed:
+            raise RuntimeError("outside its unit of work (async with), or after its commit")
+        return self._connection
+
+    def wait(self, command: Command) -> None:
+        self._open()
+        self._waiting.append(command)
+
+    async def read(self, statement: Prepared, parameters: dict[str, Any], fetch: Fetch = "fetchrow") -> Any:
+        """A read, at once; after the writes that wait, which it may depend on."""
+        connection = self._open()
+        if self._waiting:
+            await self.flush()
+        async with storage_errors():
+            return await getattr(connection, fetch)(statement.sql, *statement.arguments(parameters))
+
+    async def begin(self) -> None:
+        connection = self._open()
+        if self._in_transaction:
+            return
+        async with storage_errors():
+            await connection.execute(self._writes.begin)
+        self._in_transaction = True
+
+    # --- the port --------------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        await self.begin()
+        await self._send_waiting(committing=False)
+
     async def commit(self) -> None:
-        if self._read_only:
-            raise RuntimeError("commit() in a read-only unit of work")
-        if self._connection is None:
-            raise RuntimeError("commit() outside `async with`")
-        if not self._in_transaction:
-            return  # the write committed as it ran
-        async with storage_errors(committing=True):
-            await self._connection.execute("COMMIT")
+        connection = self._open()
+        if (
+            not self._in_transaction
+            and len(self._waiting) == 1
+            and not self._writes.per_transaction_timeout_ms
+        ):
+            # Sent on its own, the statement is its transaction: whether it committed is unknown
+            # if the connection fails under it.
+            await self._send_waiting(committing=True)
+        elif self._in_transaction or self._waiting:
+            await self.flush()
+            async with storage_errors(committing=True):
+                await connection.execute("COMMIT")
+        self._committed = True
+
+    async def _send_waiting(self, *, committing: bool) -> None:
+        connection = self._open()
+        waiting, self._waiting = self._waiting, []
+        for command in waiting:
+            statement, parameters = command.statement, command.parameters
+            if isinstance(statement, Write):
+                if command.owner is not None and command.owner not in self._locked:
+                    statement, parameters = (
+                        statement.locking,
+                        parameters | {LOCK_PARAMETER: lock_name(command.owner)},
+                    )
+                    if self._in_transaction:
+                        self._locked.add(command.owner)
+                else:
+                    statement = statement.plain
+            async with storage_errors(committing=committing):
+                result = await getattr(connection, command.fetch)(
+                    statement.sql, *statement.arguments(parameters)
+                )
+            command.answer(result)

@@ -1,5 +1,5 @@
-"""The connections of writing units of work: a pool of their own (driver_pool.py), each use in a
-transaction that the unit of work commits, and that is rolled back otherwise."""
+"""The connections of units of work that write: a pool of their own (driver_pool.py), so a flood
+of reads cannot starve writes of connections, nor the other way round."""
 
 from __future__ import annotations
 
@@ -19,15 +19,16 @@ class WritePool(DriverPool):
         if self.per_transaction_timeout_ms:
             # Behind PgBouncer: one round trip still (the simple query protocol takes both).
             begin += f"; SET LOCAL statement_timeout = {int(self.per_transaction_timeout_ms)}"
-        self._begin = begin
+        # What starts a transaction on a connection of this pool.
+        self.begin = begin
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PooledConnection]:
-        """A connection in a new transaction; whoever holds it ends it with COMMIT, or leaving
-        the block rolls it back. StorageUnavailable when there is no connection to be had."""
+        """A connection in a new transaction, rolled back when the block ends unless its holder
+        committed it; for maintenance and tests (units of work begin their own)."""
         async with self.acquire() as connection:
             async with storage_errors():
-                await connection.execute(self._begin)
+                await connection.execute(self.begin)
             try:
                 yield connection
             except Exception:

@@ -26,6 +26,7 @@ from taskhub.domain.errors import (
     TaskNotFound,
 )
 from taskhub.entrypoints.http.body import InvalidBody, MalformedJson, UnsupportedMediaType
+from taskhub.entrypoints.http.idempotency import replay_headers
 from taskhub.entrypoints.http.problems import FieldProblem, Problem, problem_response
 from taskhub.entrypoints.http.rate_limit import RateLimited
 from taskhub.entrypoints.http.request_context import request_id_of
@@ -132,6 +133,7 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: TaskhubError) -> R
         headers["Retry-After"] = "1"
     elif isinstance(exc, InvalidParameter):
         errors = [FieldProblem(field=exc.parameter, message=exc.message)]
+    headers |= replay_headers(exc.replayed)
     return _respond(request, kind, str(exc), errors=errors, headers=headers)
 
 

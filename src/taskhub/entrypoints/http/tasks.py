@@ -11,6 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, HeaderParameter, PathParameter, QueryParameter
 
+from taskhub.application.idempotency import Outcome
 from taskhub.application.tasks import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PAGE_SIZE_MIN, TaskService
 from taskhub.domain.errors import TaskNotFound
 from taskhub.domain.listing import SEARCH_MAX_LENGTH
@@ -23,15 +24,8 @@ from taskhub.entrypoints.http.examples import (
     list_response,
     task_response,
 )
-from taskhub.entrypoints.http.idempotency import (
-    HEADER as IDEMPOTENCY_HEADER,
-)
-from taskhub.entrypoints.http.idempotency import (
-    idempotent_request,
-    outcome_response,
-    task_reply_renderer,
-    validated_key,
-)
+from taskhub.entrypoints.http.idempotency import HEADER as IDEMPOTENCY_HEADER
+from taskhub.entrypoints.http.idempotency import replay_headers, validated_key
 from taskhub.entrypoints.http.listing import SORT_VALUES, next_page_link, parse_filter, parse_sort
 from taskhub.entrypoints.http.openapi import MergePatchOperation
 from taskhub.entrypoints.http.preconditions import etag, if_match_condition, if_none_match_hits
@@ -40,9 +34,10 @@ from taskhub.entrypoints.http.schemas import (
     ChangeFeed,
     TaskCreate,
     TaskList,
-    TaskRead,
     TaskReplace,
     TaskUpdate,
+    fields_of,
+    task_read,
 )
 
 # 400 is listed everywhere so Litestar does not add its own (non-problem) 400 schema.
@@ -75,10 +70,11 @@ IdempotencyKey = Annotated[
     ),
 ]
 
-CreateBody = Annotated[TaskCreate, Body(media_type=RequestEncodingType.JSON, examples=CREATE_REQUEST)]
-ReplaceBody = Annotated[TaskReplace, Body(media_type=RequestEncodingType.JSON, examples=REPLACE_REQUEST)]
+# The bodies are made from the writable fields (schemas.py): a type checker cannot see their type.
+CreateBody = Annotated[TaskCreate, Body(media_type=RequestEncodingType.JSON, examples=CREATE_REQUEST)]  # type: ignore[valid-type]
+ReplaceBody = Annotated[TaskReplace, Body(media_type=RequestEncodingType.JSON, examples=REPLACE_REQUEST)]  # type: ignore[valid-type]
 PatchBody = Annotated[
-    TaskUpdate,
+    TaskUpdate,  # type: ignore[valid-type]
     Body(
         media_type=RequestEncodingType.JSON,
         description="`application/json` or `application/merge-patch+json`; only the fields sent change.",
@@ -118,11 +114,12 @@ def parse_task_id(raw: str) -> TaskId:
 
 
 def task_reply(task: Task, status_code: int = 200, **headers: str) -> Response[Any]:
-    return Response(
-        TaskRead.from_domain(task),
-        status_code=status_code,
-        headers={"ETag": etag(task), **headers},
-    )
+    return Response(task_read(task), status_code=status_code, headers={"ETag": etag(task), **headers})
+
+
+def outcome_reply(outcome: Outcome[Task], status_code: int = 200, **headers: str) -> Response[Any]:
+    """A write's answer; a replay of an Idempotency-Key's answer says so."""
+    return task_reply(outcome.value, status_code, **headers, **replay_headers(outcome.replayed))
 
 
 Tasks = NamedDependency[TaskService]
@@ -149,15 +146,8 @@ class TaskController(Controller):
         tasks: Tasks,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        key = validated_key(idempotency_key)
-        if key is not None:
-            render = task_reply_renderer(201, with_location=True)
-            outcome = await tasks.create_once(
-                request.user, data.to_content(), await idempotent_request(request, key, render)
-            )
-            return outcome_response(outcome)
-        task = await tasks.create(request.user, data.to_content())
-        return task_reply(task, 201, Location=f"/api/tasks/{task.id}")
+        created = await tasks.create(request.user, fields_of(data), validated_key(idempotency_key))
+        return outcome_reply(created, 201, Location=f"/api/tasks/{created.value.id}")
 
     @get(
         "/",
@@ -261,8 +251,8 @@ class TaskController(Controller):
         if_match: IfMatch = None,
     ) -> Response[Any]:
         condition = if_match_condition(if_match)
-        return task_reply(
-            await tasks.replace(request.user, parse_task_id(task_id), data.to_content(), condition)
+        return outcome_reply(
+            await tasks.replace(request.user, parse_task_id(task_id), fields_of(data), condition)
         )
 
     @patch(
@@ -280,7 +270,9 @@ class TaskController(Controller):
         if_match: IfMatch = None,
     ) -> Response[Any]:
         condition = if_match_condition(if_match)
-        return task_reply(await tasks.patch(request.user, parse_task_id(task_id), data.to_patch(), condition))
+        return outcome_reply(
+            await tasks.patch(request.user, parse_task_id(task_id), fields_of(data), condition)
+        )
 
     @delete(
         "/{task_id:str}",
@@ -341,10 +333,5 @@ async def _set_completion(
     """complete and reopen: the same preconditions and idempotency, opposite changes."""
     condition = if_match_condition(if_match)
     key = validated_key(idempotency_key)
-    target = parse_task_id(task_id)
-    if key is not None:
-        once = await idempotent_request(request, key, task_reply_renderer(200))
-        change_once = tasks.complete_once if done else tasks.reopen_once
-        return outcome_response(await change_once(request.user, target, once, condition))
     change = tasks.complete if done else tasks.reopen
-    return task_reply(await change(request.user, target, condition))
+    return outcome_reply(await change(request.user, parse_task_id(task_id), condition, key))

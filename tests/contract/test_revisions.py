@@ -1,0 +1,116 @@
+"""`TaskRepository.revise`, run against every adapter: a revision applied by the store (in
+PostgreSQL, one statement generated from the domain's revision rule) does exactly what the
+domain's `Task.revised` does, or writes nothing and says so (None)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from taskhub.domain.model import CONTENT_FIELD_NAMES, Priority, Task, TaskContent, TaskPatch
+from taskhub.domain.preconditions import VersionCondition
+from tests.conftest import Storage
+from tests.factories import T0, make_task, task_id, user
+
+LATER = T0 + timedelta(hours=1)
+
+# Few values per field, so that a patch often sets what the task already holds (nothing changes).
+VALUES = {
+    "title": st.sampled_from(["Buy milk", "Call mum", "Écrire 📝"]),
+    "description": st.sampled_from(["", "line one\nline two"]),
+    "completed": st.booleans(),
+    "priority": st.sampled_from(Priority),
+    "due_at": st.none() | st.sampled_from([T0, T0 + timedelta(days=1)]),
+    "time_zone": st.none() | st.sampled_from(["Europe/Paris", "Asia/Tokyo"]),
+    "tags": st.sampled_from([(), ("home",), ("home", "urgent"), ("urgent", "home")]),
+}
+contents = st.builds(TaskContent, **VALUES)
+patches = (
+    st.dictionaries(st.sampled_from(CONTENT_FIELD_NAMES), st.none(), max_size=len(VALUES))
+    .flatmap(lambda names: st.fixed_dictionaries({name: VALUES[name] for name in names}))
+    .map(lambda values: TaskPatch.of(**values).validated())
+)
+conditions = (
+    st.none() | st.just(VersionCondition.any_version()) | st.sampled_from([1, 2]).map(VersionCondition.one_of)
+)
+
+
+def test_every_content_field_is_drawn() -> None:
+    assert set(VALUES) == set(CONTENT_FIELD_NAMES)
+
+
+async def _stored(storage: Storage, content: TaskContent) -> Task:
+    task = Task.create(task_id(), user(), content, T0)
+    await storage.add(task)
+    return task
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=contents, patch=patches, condition=conditions, in_a_transaction=st.booleans())
+async def test_a_revision_in_place_is_the_domains_or_nothing_at_all(
+    storage: Storage,
+    content: TaskContent,
+    patch: TaskPatch,
+    condition: VersionCondition | None,
+    in_a_transaction: bool,
+) -> None:
+    task = await _stored(storage, content)
+    expected = task.revised(patch, LATER)
+    applies = expected is not task and (condition is None or condition.allows(task.version))
+
+    async with storage.uow() as uow:
+        if in_a_transaction:
+            # Alone, the statement is its own transaction; after a read, it runs in one.
+            await uow.tasks.get(task.owner_id, task.id)
+        revised = uow.tasks.revise(task.owner_id, task.id, patch, now=LATER, condition=condition)
+        await uow.commit()
+
+    assert revised.value == (expected if applies else None)
+    assert await storage.reader.get(task.owner_id, task.id) == (expected if applies else task)
+    # A change number for a write, none for nothing written: the feed holds the task once.
+    feed = await storage.reader.changes(task.owner_id, after=0, limit=10)
+    assert [c.task for c in feed] == [expected if applies else task]
+
+
+async def test_completing_stamps_the_time_and_reopening_clears_it(storage: Storage) -> None:
+    task = await _stored(storage, TaskContent(title="t"))
+    owner = task.owner_id
+    async with storage.uow() as uow:
+        done = uow.tasks.revise(owner, task.id, TaskPatch.of(completed=True), now=LATER)
+        again = uow.tasks.revise(owner, task.id, TaskPatch.of(completed=True), now=LATER + timedelta(hours=1))
+        reopened = uow.tasks.revise(
+            owner, task.id, TaskPatch.of(completed=False), now=LATER + timedelta(hours=2)
+        )
+        await uow.commit()
+    assert done.value is not None
+    assert (done.value.content.completed, done.value.completed_at, done.value.version) == (True, LATER, 2)
+    assert again.value is None
+    assert reopened.value is not None
+    assert (reopened.value.completed_at, reopened.value.version) == (None, 3)
+
+
+@pytest.mark.parametrize("whose", ["another user's", "a deleted", "an unknown"])
+async def test_a_revision_of_a_task_the_caller_does_not_have_writes_nothing(
+    storage: Storage, whose: str
+) -> None:
+    owner = user()
+    task = make_task(owner)
+    async with storage.uow() as uow:
+        uow.tasks.add(task)
+        if whose == "a deleted":
+            uow.tasks.delete(owner, task.id, at=T0)
+        await uow.commit()
+    target = {"another user's": (user("mallory"), task.id), "an unknown": (owner, task_id())}
+    caller, target_id = target.get(whose, (owner, task.id))
+
+    async with storage.uow() as uow:
+        revised = uow.tasks.revise(caller, target_id, TaskPatch.of(title="mine now"), now=LATER)
+        await uow.commit()
+    assert revised.value is None
+    feed = await storage.reader.changes(owner, after=0, limit=10)
+    assert [c.task.content.title if c.task else None for c in feed] == [
+        None if whose == "a deleted" else "Buy milk"
+    ]
