@@ -1,33 +1,44 @@
-"""Rate limits and metrics through the real app (in process, in-memory storage)."""
+"""Rate limits and metrics through the real app (in process, in-memory storage).
+
+The app's clock is a `FixedClock` that stands at the moment the app was made: a minute's window
+never turns under a test unless the test moves the clock (tokens are issued by the real clock
+just before, so they are valid at that moment)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 from litestar.testing import AsyncTestClient
 
 from taskhub.entrypoints.app import create_app
 from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.settings import Settings
+from tests.factories import FixedClock
 from tests.http.conftest import SECRET, Client, auth
 from tests.http.test_tasks_api import assert_problem
-from tests.support.services import clear_of_a_rate_limit_window_edge
 from tests.support.storage import use_memory
 
 
-def app_with(database_url: str, **settings: Any) -> Any:
+def app_with(database_url: str, clock: FixedClock | None = None, **settings: Any) -> Any:
     container = Container(settings=Settings(database_url=database_url, auth_secret=SECRET, **settings))
+    container.clock.override(providers.Object(clock or FixedClock(datetime.now(UTC))))
     use_memory(container)
     return create_app(container)
 
 
 @pytest.fixture
-async def client(database_url: str) -> AsyncIterator[Client]:
-    clear_of_a_rate_limit_window_edge()
-    app = app_with(database_url, rate_limit_per_minute=5, rate_limit_anon_per_minute=3)
+def clock() -> FixedClock:
+    return FixedClock(datetime.now(UTC))
+
+
+@pytest.fixture
+async def client(database_url: str, clock: FixedClock) -> AsyncIterator[Client]:
+    app = app_with(database_url, clock, rate_limit_per_minute=5, rate_limit_anon_per_minute=3)
     async with AsyncTestClient(app=app) as client:
         yield client
 
@@ -51,6 +62,25 @@ async def test_past_the_per_user_limit_requests_get_429_with_retry_after(client:
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert refused.headers["ratelimit-remaining"] == "0"
     assert "retry" in problem["detail"].lower()
+
+
+async def test_the_reset_header_counts_the_seconds_left_in_the_minute(
+    client: Client, clock: FixedClock
+) -> None:
+    next_minute = clock.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+    clock.current = next_minute + timedelta(seconds=15)
+    response = await client.get("/api/tasks", headers=auth(someone()))
+    assert response.headers["ratelimit-reset"] == "45"
+
+
+async def test_a_new_minute_starts_a_fresh_count(client: Client, clock: FixedClock) -> None:
+    user = someone()
+    for _ in range(5):
+        await client.get("/api/tasks", headers=auth(user))
+    assert (await client.get("/api/tasks", headers=auth(user))).status_code == 429
+    clock.advance(60)
+    fresh = await client.get("/api/tasks", headers=auth(user))
+    assert (fresh.status_code, fresh.headers["ratelimit-remaining"]) == (200, "4")
 
 
 async def test_users_have_separate_limits(client: Client) -> None:

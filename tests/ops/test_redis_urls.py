@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 from taskhub.entrypoints.http.metrics import RATE_LIMIT_ERRORS
 from taskhub.entrypoints.http.rate_limit import RateLimits, limits_storage_uri
 from taskhub.entrypoints.settings import Settings, SettingsError
+from tests.factories import FixedClock
 from tests.support.services import free_port, own_redis, redis_server
 
 
@@ -104,7 +105,9 @@ def tcp_url() -> Iterator[str]:
 async def test_each_redis_url_form_counts_in_redis(form: str, request: pytest.FixtureRequest) -> None:
     url: str = request.getfixturevalue(form)
     assert Settings.from_env({"REDIS_URL": url}).redis_url == url
-    limits = RateLimits(per_user=5, per_address=5, redis_url=url)
+    # A clock that stands still: the three hits cannot straddle a minute's edge.
+    still = FixedClock(datetime.datetime.now(datetime.UTC))
+    limits = RateLimits(per_user=5, per_address=5, clock=still, redis_url=url)
     failures_before = RATE_LIMIT_ERRORS._value.get()  # type: ignore[attr-defined]
     user = f"redis-form-{form}-{socket.gethostname()}-{id(limits)}"
     remaining = [(await limits.for_user(user)).remaining for _ in range(3)]

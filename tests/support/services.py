@@ -171,7 +171,9 @@ def running_service(env: dict[str, str], *, timeout: float = 60) -> Iterator[Ser
 
 def clear_of_a_rate_limit_window_edge(margin_seconds: float = 5.0) -> None:
     """Rate limits count in one-minute windows aligned to the clock: a test that expects a 429
-    after N requests waits, when the minute is about to turn, until the new window has begun."""
+    after N requests waits, when the minute is about to turn, until the new window has begun.
+    Only for services run as processes of their own, which read the real clock; in-process apps
+    are given a clock that stands still instead."""
     into_the_minute = time.time() % 60
     if into_the_minute > 60 - margin_seconds:
         time.sleep(60 - into_the_minute + 0.1)

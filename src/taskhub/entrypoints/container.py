@@ -103,6 +103,7 @@ class Container(containers.DeclarativeContainer):
         RateLimits,
         per_user=settings.provided.rate_limit_per_minute,
         per_address=settings.provided.rate_limit_anon_per_minute,
+        clock=clock,
         redis_url=settings.provided.redis_url,
     )
     readiness = providers.Singleton(

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from dataclasses import dataclass
 from typing import Final, Protocol
 
 from limits.aio.storage import RedisStorage
 
 from taskhub.entrypoints.http.metrics import RATE_LIMIT_ERRORS, RATE_LIMITED
+from taskhub.ports.clock import Clock
 
 _log = logging.getLogger("taskhub.rate_limit")
 
@@ -113,8 +113,10 @@ class RateLimits:
         *,
         per_user: int,
         per_address: int,
+        clock: Clock,
         redis_url: str | None = None,
     ) -> None:
+        self._clock = clock
         self._counters: WindowCounters = RedisCounters(redis_url) if redis_url else InProcessCounters()
         self._per_user = per_user
         self._per_address = per_address
@@ -126,7 +128,7 @@ class RateLimits:
         return await self._hit(self._per_address, "address", address)
 
     async def _hit(self, limit: int, scope: str, identity: str) -> Decision:
-        now = time.time()
+        now = self._clock.now().timestamp()
         window = int(now // WINDOW_SECONDS)
         reset_seconds = math.ceil((window + 1) * WINDOW_SECONDS - now)
         try:
