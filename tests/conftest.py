@@ -28,6 +28,7 @@ from taskhub.adapters.postgres.read_pool import ReadPool
 from taskhub.adapters.postgres.reader import PostgresTaskReader
 from taskhub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from taskhub.adapters.postgres.write_pool import WritePool
+from taskhub.domain.lists import TaskList
 from taskhub.domain.model import Task
 from taskhub.ports.repositories import TaskReader
 from taskhub.ports.unit_of_work import UnitOfWork
@@ -139,7 +140,7 @@ async def clean_tables(write_pool: WritePool) -> AsyncIterator[None]:
     yield
     async with write_pool.acquire() as connection:
         await connection.execute(
-            "TRUNCATE tasks, idempotency_keys; UPDATE sync_state SET purged_through_seq = 0"
+            "TRUNCATE tasks, lists, idempotency_keys; UPDATE sync_state SET purged_through_seq = 0"
         )
 
 
@@ -151,11 +152,18 @@ class Storage:
     uow: Callable[[], UnitOfWork]
     reader: TaskReader
 
-    async def add(self, *tasks: Task) -> None:
-        """The tasks stored, in one unit of work."""
+    async def add(self, *tasks: Task) -> list[Task]:
+        """The tasks stored, in one unit of work: as stored (placed among their siblings)."""
         async with self.uow() as uow:
-            for task in tasks:
-                uow.tasks.add(task)
+            added = [uow.tasks.add(task) for task in tasks]
+            await uow.commit()
+        return [task.value for task in added]
+
+    async def add_lists(self, *lists: TaskList) -> None:
+        """The lists stored, in one unit of work."""
+        async with self.uow() as uow:
+            for task_list in lists:
+                uow.lists.add(task_list)
             await uow.commit()
 
 

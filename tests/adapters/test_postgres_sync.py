@@ -13,14 +13,19 @@ import pytest
 
 from taskhub.adapters.postgres.prepared import Prepared
 from taskhub.adapters.postgres.revisions import revising
-from taskhub.adapters.postgres.task_writes import DELETE, DELETE_IF_VERSION, INSERT
+from taskhub.adapters.postgres.task_writes import (
+    DELETE,
+    DELETE_IF_VERSION,
+    INSERT_INTO_INBOX,
+    INSERT_INTO_LIST,
+)
 from taskhub.adapters.system import SystemClock, TimeOrderedIdGenerator
 from taskhub.application.tasks import TaskService
 from taskhub.domain.errors import TaskNotFound
 from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
 from taskhub.domain.preconditions import VersionCondition
 from tests.conftest import Storage, plain_dsn
-from tests.factories import make_task, task_id, user
+from tests.factories import make_list, make_task, task_id, user
 
 pytestmark = pytest.mark.postgres
 
@@ -48,6 +53,35 @@ async def test_a_write_waits_for_the_owners_uncommitted_write_so_numbers_commit_
     assert [c.task_id for c in changes] == [first.id, second.id]
 
 
+async def test_the_combined_feed_skips_no_change_committed_between_its_reads_of_tasks_and_lists(
+    postgres_storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A task, then a list, committed just after the feed has read the tasks table: the list's
+    # change number is above the task's, so a feed that saw the list but not the task would hand
+    # out a token past the task's change.
+    owner = user()
+    late_task, late_list = make_task(owner, "late"), make_list(owner)
+    original = asyncpg.Connection.fetch
+    reads = 0
+
+    async def read_then_commit(self: asyncpg.Connection, query: str, *args: object, **kwargs: object) -> Any:
+        nonlocal reads
+        rows = await original(self, query, *args, **kwargs)
+        reads += 1
+        if reads == 1:
+            await postgres_storage.add(late_task)
+            await postgres_storage.add_lists(late_list)
+        return rows
+
+    monkeypatch.setattr(asyncpg.Connection, "fetch", read_then_commit)
+    first = await postgres_storage.reader.all_changes(owner, after=0, limit=10)
+    monkeypatch.setattr(asyncpg.Connection, "fetch", original)
+    since = max((entry.sequence for entry in first), default=0)
+    rest = await postgres_storage.reader.all_changes(owner, after=since, limit=10)
+    seen = {getattr(entry, "task_id", None) or getattr(entry, "list_id", None) for entry in [*first, *rest]}
+    assert seen == {late_task.id, late_list.id}
+
+
 async def test_twenty_concurrent_edits_of_one_task_all_land_one_after_another(
     postgres_storage: Storage,
 ) -> None:
@@ -70,7 +104,7 @@ async def test_other_users_writes_are_not_held_up(postgres_storage: Storage) -> 
         slow.tasks.add(make_task(user("alice")))
         await slow.flush()  # holds alice's change lock until it commits
         # Raises TimeoutError (the test fails) if bob's write waited for alice's.
-        await asyncio.wait_for(postgres_storage.add(bobs), timeout=2)
+        (bobs,) = await asyncio.wait_for(postgres_storage.add(bobs), timeout=2)
         assert await postgres_storage.reader.get(bobs.owner_id, bobs.id) == bobs
         await slow.commit()
 
@@ -176,13 +210,23 @@ def _locking_revision(patch: TaskPatch, condition: VersionCondition | None = Non
 @pytest.mark.parametrize(
     "statement",
     [
-        INSERT.locking,
+        INSERT_INTO_INBOX.locking,
+        INSERT_INTO_LIST.locking,
         DELETE.locking,
         DELETE_IF_VERSION.locking,
         _locking_revision(TaskPatch.of(title="t")),
         _locking_revision(TaskPatch.of(completed=True, tags=("a",)), VersionCondition.one_of(1)),
+        _locking_revision(TaskPatch.of(list_id=None)),
     ],
-    ids=["insert", "delete", "delete-if-version", "revision", "revision-if-version"],
+    ids=[
+        "insert",
+        "insert-into-list",
+        "delete",
+        "delete-if-version",
+        "revision",
+        "revision-if-version",
+        "revision-to-inbox",
+    ],
 )
 async def test_a_write_taking_the_lock_draws_its_change_number_only_under_it(
     database_url: str, statement: Prepared

@@ -93,7 +93,9 @@ async def test_a_later_page_of_each_sort_starts_inside_the_index(
 ) -> None:
     order = Sort.parse(sort)
     first = await seeded.fetchrow("SELECT id, created_at FROM tasks WHERE owner_id = $1 LIMIT 1", HEAVY)
-    value: Any = {"priority": 2, "title": "task 5 milk"}.get(order.field.value, first["created_at"])
+    value: Any = {"priority": 2, "title": "task 5 milk", "position": "a0"}.get(
+        order.field.value, first["created_at"]
+    )
     root = await plan(seeded, TaskQuery(sort=order, limit=51, after=PageKey(value, TaskId(first["id"]))))
     assert_uses_an_index(root)
     assert "Sort" not in {n["Node Type"] for n in nodes(root)}

@@ -50,6 +50,34 @@ async def test_behind_pgbouncer_a_read_runs_in_a_read_only_transaction_with_the_
         await pool.close()
 
 
+async def assert_snapshot_reads(pool: ReadPool) -> None:
+    try:
+        for _ in range(2):  # and again on the connection it gave back
+            async with pool.connection(snapshot=True) as connection:
+                assert connection.is_in_transaction()
+                assert await connection.fetchval("SHOW transaction_isolation") == "repeatable read"
+                assert await connection.fetchval("SHOW transaction_read_only") == "on"
+                assert await connection.fetchval("SHOW statement_timeout") == "1234ms"
+        # The snapshot ended with its read: the next plain read sees each statement's own state.
+        async with pool.connection() as connection:
+            assert await connection.fetchval("SHOW transaction_isolation") == "read committed"
+    finally:
+        await pool.close()
+
+
+async def test_directly_connected_a_snapshot_read_runs_in_one_repeatable_read_transaction(
+    database_url: str,
+) -> None:
+    await assert_snapshot_reads(ReadPool(database_url, PoolSettings(read_size=1, statement_timeout_ms=1234)))
+
+
+async def test_behind_pgbouncer_a_snapshot_read_runs_in_one_repeatable_read_transaction(
+    pgbouncer_url: str,
+) -> None:
+    settings = PoolSettings(read_size=1, statement_timeout_ms=1234)
+    await assert_snapshot_reads(ReadPool(pgbouncer_url, settings, pooler="pgbouncer"))
+
+
 async def test_with_every_connection_in_use_a_read_is_refused_within_the_acquire_timeout(
     database_url: str,
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -73,13 +74,19 @@ async def test_behind_pgbouncer_even_a_lone_write_takes_a_transaction(
 ) -> None:
     # Outside a transaction PgBouncer could not keep the statement timeout: there is none to set.
     sent: list[str] = []
-    original = asyncpg.Connection.execute
 
-    async def recorded(self: asyncpg.Connection, query: str, *args: object) -> str:
-        sent.append(query.split(maxsplit=1)[0].rstrip(";"))
-        return await original(self, query, *args)
+    def recording(method: str) -> Any:
+        original = getattr(asyncpg.Connection, method)
 
-    monkeypatch.setattr(asyncpg.Connection, "execute", recorded)
+        async def recorded(self: asyncpg.Connection, query: str, *args: object, **kwargs: object) -> Any:
+            sent.append(query.split(maxsplit=1)[0].rstrip(";"))
+            return await original(self, query, *args, **kwargs)
+
+        return recorded
+
+    # The INSERT returns the position it gave the task, so it is a fetch, not an execute.
+    for method in ("execute", "fetch", "fetchrow", "fetchval"):
+        monkeypatch.setattr(asyncpg.Connection, method, recording(method))
     async with PostgresUnitOfWork(pgbouncer_writes) as uow:
         uow.tasks.add(make_task(user(), "in a transaction"))
         await uow.commit()

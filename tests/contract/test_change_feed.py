@@ -12,7 +12,7 @@ from tests.factories import T0, make_task, user
 async def test_every_write_appears_once_in_commit_order_with_the_latest_state(storage: Storage) -> None:
     owner = user()
     first, second = make_task(owner, "first"), make_task(owner, "second")
-    await storage.add(first, second)
+    first, second = await storage.add(first, second)
     async with storage.uow() as uow:
         edited = uow.tasks.revise(owner, first.id, TaskPatch.of(title="first, edited"), now=T0 + timedelta(1))
         await uow.commit()
@@ -25,7 +25,7 @@ async def test_every_write_appears_once_in_commit_order_with_the_latest_state(st
 async def test_a_deletion_appears_as_a_tombstone(storage: Storage) -> None:
     owner = user()
     doomed, kept = make_task(owner, "doomed"), make_task(owner, "kept")
-    await storage.add(doomed, kept)
+    doomed, kept = await storage.add(doomed, kept)
     async with storage.uow() as uow:
         uow.tasks.delete(owner, doomed.id, at=T0)
         await uow.commit()
@@ -37,7 +37,7 @@ async def test_a_deletion_appears_as_a_tombstone(storage: Storage) -> None:
 async def test_only_changes_after_the_given_number_are_returned_up_to_the_limit(storage: Storage) -> None:
     owner = user()
     tasks = [make_task(owner, f"t{i}") for i in range(5)]
-    await storage.add(*tasks)
+    tasks = await storage.add(*tasks)
 
     everything = await storage.reader.changes(owner, after=0, limit=10)
     later = await storage.reader.changes(owner, after=everything[1].sequence, limit=2)
@@ -53,7 +53,7 @@ async def test_the_feed_is_per_user(storage: Storage) -> None:
 async def test_purging_forgets_old_tombstones_and_raises_the_watermark(storage: Storage) -> None:
     owner = user()
     old, recent, alive = make_task(owner, "old"), make_task(owner, "recent"), make_task(owner, "alive")
-    await storage.add(old, recent, alive)
+    old, recent, alive = await storage.add(old, recent, alive)
     assert await storage.reader.sync_watermark() == 0
     async with storage.uow() as uow:
         uow.tasks.delete(owner, old.id, at=T0)

@@ -13,7 +13,9 @@ LATER = T0 + timedelta(hours=24)
 
 
 def ended_with_a_task(owner: UserId, fingerprint: str = "f" * 64) -> IdempotencyRecord:
-    return IdempotencyRecord(fingerprint, LATER, task=make_task(owner, "Écrire 📝", tags=("home",)))
+    return IdempotencyRecord(
+        fingerprint, LATER, answer=make_task(owner, "Écrire 📝", tags=("home",)).placed("a0")
+    )
 
 
 async def stored_record(storage: Storage, owner: UserId, key: str) -> IdempotencyRecord | None:

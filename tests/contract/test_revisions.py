@@ -4,18 +4,22 @@ domain's `Task.revised` does, or writes nothing and says so (None)."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taskhub.domain.model import CONTENT_FIELD_NAMES, Priority, Task, TaskContent, TaskPatch
+from taskhub.domain.model import CONTENT_FIELD_NAMES, ListId, Priority, Task, TaskContent, TaskPatch
 from taskhub.domain.preconditions import VersionCondition
 from tests.conftest import Storage
-from tests.factories import T0, make_task, task_id, user
+from tests.factories import T0, make_list, make_task, task_id, user
 
 LATER = T0 + timedelta(hours=1)
+LIST_A, LIST_B = ListId(uuid.UUID(int=1)), ListId(uuid.UUID(int=2))
 
 # Few values per field, so that a patch often sets what the task already holds (nothing changes).
 VALUES = {
@@ -26,6 +30,8 @@ VALUES = {
     "due_at": st.none() | st.sampled_from([T0, T0 + timedelta(days=1)]),
     "time_zone": st.none() | st.sampled_from(["Europe/Paris", "Asia/Tokyo"]),
     "tags": st.sampled_from([(), ("home",), ("home", "urgent"), ("urgent", "home")]),
+    # Stand-ins for two lists made for each example's owner (`_in_lists`).
+    "list_id": st.sampled_from([None, LIST_A, LIST_B]),
 }
 contents = st.builds(TaskContent, **VALUES)
 patches = (
@@ -44,8 +50,24 @@ def test_every_content_field_is_drawn() -> None:
 
 async def _stored(storage: Storage, content: TaskContent) -> Task:
     task = Task.create(task_id(), user(), content, T0)
-    await storage.add(task)
+    (task,) = await storage.add(task)
     return task
+
+
+async def _in_lists(storage: Storage, content: TaskContent, patch: TaskPatch) -> tuple[Task, TaskPatch]:
+    """The task stored for a new owner who has two lists, the stand-ins replaced by them."""
+    owner = user()
+    lists = {stand_in: make_list(owner, str(stand_in.int)) for stand_in in (LIST_A, LIST_B)}
+    await storage.add_lists(*lists.values())
+
+    def real(values: dict[str, Any]) -> dict[str, Any]:
+        if values.get("list_id") is not None:
+            values["list_id"] = lists[values["list_id"]].id
+        return values
+
+    task = Task.create(task_id(), owner, replace(content, **real({"list_id": content.list_id})), T0)
+    (task,) = await storage.add(task)
+    return task, TaskPatch.of(**real(patch.changes()))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -57,8 +79,9 @@ async def test_a_revision_in_place_is_the_domains_or_nothing_at_all(
     condition: VersionCondition | None,
     in_a_transaction: bool,
 ) -> None:
-    task = await _stored(storage, content)
-    expected = task.revised(patch, LATER)
+    task, patch = await _in_lists(storage, content, patch)
+    # The task is its owner's only one: wherever it goes, it has no siblings there.
+    expected = task.revised(patch, LATER, last_sibling=lambda _: None)
     applies = expected is not task and (condition is None or condition.allows(task.version))
 
     async with storage.uow() as uow:

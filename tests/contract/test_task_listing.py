@@ -156,7 +156,7 @@ async def test_priority_sorts_none_low_medium_high_ties_by_id(
 async def test_updated_at_sort_follows_the_latest_write(storage: Storage) -> None:
     owner = user()
     first, second = make_task(owner, "first", at=T0), make_task(owner, "second", at=T0 + DAY)
-    await storage.add(first, second)
+    first, second = await storage.add(first, second)
     async with storage.uow() as uow:
         uow.tasks.revise(owner, first.id, TaskPatch.of(title="first, edited"), now=T0 + 2 * DAY)
         await uow.commit()
@@ -191,7 +191,7 @@ async def test_many_equal_sort_values_page_by_id(storage: Storage) -> None:
     owner = user()
     same = datetime(2026, 6, 1, tzinfo=UTC)
     tasks = [make_task(owner, "same", at=same, due_at=same) for _ in range(7)]
-    await storage.add(*tasks)
+    tasks = await storage.add(*tasks)
     for sort in ("created_at", "-created_at", "due_at", "-due_at", "title", "-title"):
         order = Sort.parse(sort)
         first = await find(storage, owner, sort=order, limit=3)

@@ -27,7 +27,7 @@ async def test_an_added_task_is_read_back_by_its_owner_with_every_field(storage:
         time_zone="Europe/Paris",
         tags=("home", "urgent"),
     )
-    await storage.add(task)
+    (task,) = await storage.add(task)
 
     assert await storage.reader.get(owner, task.id) == task
     async with storage.uow() as uow:
@@ -37,7 +37,7 @@ async def test_an_added_task_is_read_back_by_its_owner_with_every_field(storage:
 async def test_a_user_never_sees_nor_changes_another_users_task(storage: Storage) -> None:
     alice, mallory = user("alice"), user("mallory")
     task = make_task(alice)
-    await storage.add(task)
+    (task,) = await storage.add(task)
 
     assert await storage.reader.get(mallory, task.id) is None
     assert await storage.reader.find(mallory, TaskQuery()) == []
@@ -56,7 +56,7 @@ async def test_an_unknown_id_is_none(storage: Storage) -> None:
 
 async def test_a_revision_the_condition_allows_is_stored(storage: Storage) -> None:
     task = make_task(user())
-    await storage.add(task)
+    (task,) = await storage.add(task)
     patch = TaskPatch.of(title="Buy oat milk", completed=True)
 
     async with storage.uow() as uow:
@@ -71,7 +71,7 @@ async def test_a_revision_the_condition_allows_is_stored(storage: Storage) -> No
 
 async def test_a_revision_the_condition_refuses_writes_nothing(storage: Storage) -> None:
     task = make_task(user())
-    await storage.add(task)
+    (task,) = await storage.add(task)
 
     async with storage.uow() as uow:
         revised = uow.tasks.revise(
@@ -90,7 +90,7 @@ async def test_a_revision_the_condition_refuses_writes_nothing(storage: Storage)
 async def test_a_deleted_task_is_gone_for_reads_revisions_lists_and_deletions(storage: Storage) -> None:
     owner = user()
     task = make_task(owner)
-    await storage.add(task)
+    (task,) = await storage.add(task)
     async with storage.uow() as uow:
         deleted = uow.tasks.delete(owner, task.id, at=LATER)
         await uow.commit()
@@ -107,7 +107,7 @@ async def test_a_deleted_task_is_gone_for_reads_revisions_lists_and_deletions(st
 
 async def test_a_deletion_the_condition_refuses_writes_nothing(storage: Storage) -> None:
     task = make_task(user())
-    await storage.add(task)
+    (task,) = await storage.add(task)
     async with storage.uow() as uow:
         refused = uow.tasks.delete(task.owner_id, task.id, at=LATER, condition=VersionCondition.one_of(2))
         await uow.commit()
@@ -124,7 +124,7 @@ async def test_listing_is_newest_first_and_resumes_strictly_after_a_key(storage:
     owner = user()
     # Two tasks share a timestamp: the id breaks the tie so the order is total.
     tasks = [make_task(owner, f"task {i}", at=T0 + timedelta(seconds=i // 2)) for i in range(6)]
-    await storage.add(*tasks)
+    tasks = await storage.add(*tasks)
 
     expected = sorted(tasks, key=lambda t: (t.created_at, t.id), reverse=True)
     first = await storage.reader.find(owner, TaskQuery(limit=4))
@@ -136,13 +136,13 @@ async def test_listing_is_newest_first_and_resumes_strictly_after_a_key(storage:
 async def test_listing_only_returns_the_owners_tasks(storage: Storage) -> None:
     alice, bob = user("alice"), user("bob")
     mine, theirs = make_task(alice), make_task(bob)
-    await storage.add(mine, theirs)
+    mine, theirs = await storage.add(mine, theirs)
     assert await storage.reader.find(alice, TaskQuery()) == [mine]
 
 
 async def test_a_patch_that_sets_nothing_revises_nothing(storage: Storage) -> None:
     task = make_task(user())
-    await storage.add(task)
+    (task,) = await storage.add(task)
     async with storage.uow() as uow:
         revised = uow.tasks.revise(task.owner_id, task.id, TaskPatch(), now=LATER)
         await uow.commit()

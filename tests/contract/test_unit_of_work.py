@@ -27,11 +27,11 @@ LATER = T0 + timedelta(minutes=1)
 async def check_a_write_is_not_visible_before_commit(storage: Storage) -> None:
     task = make_task(user())
     async with storage.uow() as uow:
-        uow.tasks.add(task)
+        added = uow.tasks.add(task)
         await uow.flush()
         assert await storage.reader.get(task.owner_id, task.id) is None
         await uow.commit()
-    assert await storage.reader.get(task.owner_id, task.id) == task
+    assert await storage.reader.get(task.owner_id, task.id) == added.value
 
 
 async def check_leaving_without_commit_keeps_nothing(storage: Storage) -> None:
@@ -46,7 +46,7 @@ async def check_leaving_without_commit_keeps_nothing(storage: Storage) -> None:
 
 async def check_a_failure_before_commit_keeps_nothing(storage: Storage) -> None:
     task = make_task(user())
-    await storage.add(task)
+    (task,) = await storage.add(task)
     with pytest.raises(RuntimeError):  # noqa: PT012 - the failure must happen inside the unit of work
         async with storage.uow() as uow:
             uow.tasks.revise(task.owner_id, task.id, TaskPatch.of(title="changed"), now=LATER)
@@ -58,11 +58,12 @@ async def check_a_failure_before_commit_keeps_nothing(storage: Storage) -> None:
 async def check_commit_keeps_every_write_of_the_unit(storage: Storage) -> None:
     owner = user()
     first, second = make_task(owner, "first"), make_task(owner, "second")
-    await storage.add(first)
+    (first,) = await storage.add(first)
     async with storage.uow() as uow:
-        uow.tasks.add(second)
+        added = uow.tasks.add(second)
         uow.tasks.revise(owner, first.id, TaskPatch.of(title="first, renamed"), now=LATER)
         await uow.commit()
+    second = added.value
     renamed = await storage.reader.get(owner, first.id)
     assert renamed is not None
     assert renamed.content.title == "first, renamed"
@@ -81,7 +82,7 @@ async def check_nothing_is_written_outside_the_unit(storage: Storage) -> None:
 
 async def check_a_commands_answer_is_known_once_sent(storage: Storage) -> None:
     task = make_task(user())
-    await storage.add(task)
+    (task,) = await storage.add(task)
     async with storage.uow() as uow:
         revised = uow.tasks.revise(task.owner_id, task.id, TaskPatch.of(title="new"), now=LATER)
         missing = uow.tasks.delete(task.owner_id, task_id(), at=LATER)
@@ -96,8 +97,8 @@ async def check_a_commands_answer_is_known_once_sent(storage: Storage) -> None:
 async def check_a_read_in_the_unit_sees_its_own_writes(storage: Storage) -> None:
     task = make_task(user())
     async with storage.uow() as uow:
-        uow.tasks.add(task)
-        assert await uow.tasks.get(task.owner_id, task.id) == task
+        added = uow.tasks.add(task)
+        assert await uow.tasks.get(task.owner_id, task.id) == added.value
         assert await storage.reader.get(task.owner_id, task.id) is None
         await uow.commit()
 

@@ -40,7 +40,12 @@ def _tables(connection: Connection) -> set[str]:
 
 # Alembic reflects `title COLLATE "C"` in an index as plain `title`; that index is compared by
 # its definition in pg_indexes instead (test_the_title_index_sorts_by_code_point).
-_REFLECTION_GAPS = {"ix_tasks_owner_title"}
+_REFLECTION_GAPS = {
+    "ix_tasks_owner_title",
+    "ix_tasks_owner_list_position",
+    "ix_tasks_owner_position",
+    "ix_lists_owner_position",
+}
 
 
 def _drift(connection: Connection) -> list[Any]:
@@ -104,6 +109,18 @@ async def test_the_title_index_sorts_by_code_point(database_url: str) -> None:
     assert "WHERE (deleted_at IS NULL)" in definition
 
 
+async def test_the_position_indexes_order_keys_byte_wise_over_live_rows(database_url: str) -> None:
+    expected = {
+        "ix_tasks_owner_list_position": '(owner_id, list_id, "position" COLLATE "C", id)',
+        "ix_tasks_owner_position": '(owner_id, "position" COLLATE "C", id)',
+        "ix_lists_owner_position": '(owner_id, "position" COLLATE "C", id)',
+    }
+    for name, columns in expected.items():
+        definition = await _run_sync(database_url, lambda c, name=name: _index_definition(c, name))
+        assert columns in definition, definition
+        assert "WHERE (deleted_at IS NULL)" in definition
+
+
 async def test_idempotency_records_made_before_0005_replay_their_task_after_it(
     fresh_database: Callable[[], str],
 ) -> None:
@@ -160,4 +177,6 @@ async def test_idempotency_records_made_before_0005_replay_their_task_after_it(
     finally:
         await pool.close()
     assert claim.record is not None
-    assert (claim.record.fingerprint, claim.record.task, claim.record.failure) == ("f" * 64, task, None)
+    # After 0006 too: in the inbox, at the position the tasks table gives rows from before it.
+    placed = task.placed("a0")
+    assert (claim.record.fingerprint, claim.record.answer, claim.record.failure) == ("f" * 64, placed, None)

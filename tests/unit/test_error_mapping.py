@@ -7,13 +7,17 @@ import taskhub.ports.token_verifier
 from taskhub.domain.errors import (
     EditConflict,
     IdempotencyKeyReused,
+    InvalidFields,
+    InvalidList,
     InvalidParameter,
     InvalidTask,
+    ListNotFound,
     PreconditionFailed,
     RequestInFlight,
     SyncTokenExpired,
     TaskhubError,
     TaskNotFound,
+    TooManyLists,
 )
 from taskhub.entrypoints.http.errors import kind_of
 from taskhub.ports.repositories import StorageUnavailable
@@ -34,6 +38,10 @@ def test_every_taskhub_error_has_a_status() -> None:
     samples: dict[type, TaskhubError] = {
         TaskNotFound: TaskNotFound(),
         InvalidTask: InvalidTask([]),
+        InvalidFields: InvalidFields([]),
+        InvalidList: InvalidList([]),
+        ListNotFound: ListNotFound(),
+        TooManyLists: TooManyLists(500),
         InvalidParameter: InvalidParameter("limit", "bad"),
         EditConflict: EditConflict(),
         PreconditionFailed: PreconditionFailed(3),
@@ -48,6 +56,10 @@ def test_every_taskhub_error_has_a_status() -> None:
     assert statuses == {
         "TaskNotFound": 404,
         "InvalidTask": 422,
+        "InvalidFields": 422,
+        "InvalidList": 422,
+        "ListNotFound": 404,
+        "TooManyLists": 422,
         "InvalidParameter": 400,
         "EditConflict": 409,
         "PreconditionFailed": 412,

@@ -15,12 +15,14 @@ from types import TracebackType
 from typing import Any, Self
 
 from taskhub.adapters.memory_search import compile_query, words
-from taskhub.domain.listing import SortValue, TaskFilter, sort_value
-from taskhub.domain.model import REVISION, Task, TaskId, TaskPatch, UserId
+from taskhub.domain.listing import INBOX, SortValue, TaskFilter, sort_value
+from taskhub.domain.lists import TaskList
+from taskhub.domain.model import REVISION, ListId, Task, TaskId, TaskPatch, UserId
+from taskhub.domain.positions import key_after
 from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.deferred import Deferred
 from taskhub.ports.idempotency import Claim, IdempotencyRecord
-from taskhub.ports.repositories import Change, TaskQuery
+from taskhub.ports.repositories import Change, ListChange, TaskQuery
 
 
 @dataclass
@@ -33,6 +35,9 @@ class _State:
     last_sequence: int = 0
     watermark: int = 0
     idempotency: dict[tuple[UserId, str], IdempotencyRecord] = field(default_factory=dict)
+    lists: dict[ListId, TaskList] = field(default_factory=dict)
+    list_deleted_at: dict[ListId, datetime] = field(default_factory=dict)
+    list_sequence: dict[ListId, int] = field(default_factory=dict)
 
     def copy(self) -> _State:
         return replace(
@@ -41,17 +46,46 @@ class _State:
             deleted_at=dict(self.deleted_at),
             sequence=dict(self.sequence),
             idempotency=dict(self.idempotency),
+            lists=dict(self.lists),
+            list_deleted_at=dict(self.list_deleted_at),
+            list_sequence=dict(self.list_sequence),
         )
 
     def next_sequence(self, task_id: TaskId) -> None:
         self.last_sequence += 1
         self.sequence[task_id] = self.last_sequence
 
+    def next_list_sequence(self, list_id: ListId) -> None:
+        self.last_sequence += 1
+        self.list_sequence[list_id] = self.last_sequence
+
+    def live_list(self, owner: UserId, list_id: ListId) -> TaskList | None:
+        task_list = self.lists.get(list_id)
+        if task_list is None or task_list.owner_id != owner or list_id in self.list_deleted_at:
+            return None
+        return task_list
+
+    def live_lists(self, owner: UserId) -> list[TaskList]:
+        mine = [t for t in self.lists.values() if t.owner_id == owner and t.id not in self.list_deleted_at]
+        return sorted(mine, key=lambda t: (t.position.encode(), t.id))
+
     def live(self, owner: UserId, task_id: TaskId) -> Task | None:
         task = self.tasks.get(task_id)
         if task is None or task.owner_id != owner or task_id in self.deleted_at:
             return None
         return task
+
+    def last_sibling(self, task: Task) -> str | None:
+        """The last key among the live tasks that share `task`'s place (itself left out)."""
+        keys = [
+            other.position
+            for other in self.tasks.values()
+            if other.owner_id == task.owner_id
+            and other.id != task.id
+            and other.id not in self.deleted_at
+            and other.siblings_scope() == task.siblings_scope()
+        ]
+        return max(keys, key=str.encode) if keys else None
 
 
 class InMemoryStore:
@@ -101,6 +135,10 @@ def _matches(task: Task, wanted: TaskFilter) -> bool:
         return False
     if wanted.due_after is not None and (content.due_at is None or content.due_at < wanted.due_after):
         return False
+    if wanted.list_id is not None and content.list_id != (
+        None if wanted.list_id is INBOX else wanted.list_id
+    ):
+        return False
     if wanted.text is not None:
         return compile_query(wanted.text)(words(f"{content.title} {content.description}"))
     return True
@@ -145,6 +183,27 @@ class InMemoryTaskReader:
             for sequence, task_id in entries[:limit]
         ]
 
+    async def all_changes(self, owner: UserId, *, after: int, limit: int) -> list[Change | ListChange]:
+        state = self._store.state
+        entries: list[Change | ListChange] = list(await self.changes(owner, after=after, limit=limit))
+        entries += (
+            ListChange(
+                sequence=sequence,
+                list_id=list_id,
+                task_list=None if list_id in state.list_deleted_at else state.lists[list_id],
+            )
+            for list_id, sequence in state.list_sequence.items()
+            if sequence > after and state.lists[list_id].owner_id == owner
+        )
+        entries.sort(key=lambda entry: entry.sequence)
+        return entries[:limit]
+
+    async def get_list(self, owner: UserId, list_id: ListId) -> TaskList | None:
+        return self._store.state.live_list(owner, list_id)
+
+    async def lists(self, owner: UserId) -> list[TaskList]:
+        return self._store.state.live_lists(owner)
+
     async def sync_watermark(self) -> int:
         return self._store.state.watermark
 
@@ -161,14 +220,19 @@ class InMemoryTaskRepository:
     async def get(self, owner: UserId, task_id: TaskId) -> Task | None:
         return self._unit.flushed_state().live(owner, task_id)
 
-    def add(self, task: Task) -> None:
+    def add(self, task: Task) -> Deferred[Task]:
+        answer: Deferred[Task] = Deferred()
+
         def add(state: _State) -> None:
             if task.id in state.tasks:
                 raise ValueError("duplicate task id")
-            state.tasks[task.id] = task
+            placed = task.placed(key_after(state.last_sibling(task)))
+            state.tasks[task.id] = placed
             state.next_sequence(task.id)
+            answer.resolve(placed)
 
         self._unit.wait(add)
+        return answer
 
     def revise(
         self,
@@ -185,7 +249,7 @@ class InMemoryTaskRepository:
             current = state.live(owner, task_id)
             revised = None
             if current is not None and (condition is None or condition.allows(current.version)):
-                revised = current.revised(patch, now)
+                revised = current.revised(patch, now, last_sibling=state.last_sibling)
                 if revised is current:
                     revised = None
                 else:
@@ -205,11 +269,7 @@ class InMemoryTaskRepository:
             current = state.live(owner, task_id)
             deleted = current is not None and (condition is None or condition.allows(current.version))
             if current is not None and deleted:
-                state.tasks[task_id] = replace(
-                    current, **{REVISION.clock: at, REVISION.counter: getattr(current, REVISION.counter) + 1}
-                )
-                state.deleted_at[task_id] = at
-                state.next_sequence(task_id)
+                _tombstone(state, current, at)
             answer.resolve(deleted)
 
         self._unit.wait(delete)
@@ -227,6 +287,85 @@ class InMemoryTaskRepository:
 
         self._unit.wait(purge)
         return answer
+
+
+class InMemoryListRepository:
+    def __init__(self, unit: InMemoryUnitOfWork) -> None:
+        self._unit = unit
+
+    async def get(self, owner: UserId, list_id: ListId) -> TaskList | None:
+        return self._unit.flushed_state().live_list(owner, list_id)
+
+    async def all(self, owner: UserId) -> list[TaskList]:
+        return self._unit.flushed_state().live_lists(owner)
+
+    def add(self, task_list: TaskList) -> None:
+        def add(state: _State) -> None:
+            if task_list.id in state.lists:
+                raise ValueError("duplicate list id")
+            state.lists[task_list.id] = task_list
+            state.next_list_sequence(task_list.id)
+
+        self._unit.wait(add)
+
+    def save(self, task_list: TaskList) -> None:
+        def save(state: _State) -> None:
+            if state.live_list(task_list.owner_id, task_list.id) is not None:
+                state.lists[task_list.id] = task_list
+                state.next_list_sequence(task_list.id)
+
+        self._unit.wait(save)
+
+    def delete(self, owner: UserId, list_id: ListId, *, at: datetime) -> Deferred[int]:
+        answer: Deferred[int] = Deferred()
+
+        def delete(state: _State) -> None:
+            current = state.live_list(owner, list_id)
+            if current is None:
+                answer.resolve(0)
+                return
+            state.lists[list_id] = replace(current, updated_at=at, version=current.version + 1)
+            state.list_deleted_at[list_id] = at
+            state.next_list_sequence(list_id)
+            members = [
+                task
+                for task in state.tasks.values()
+                if task.owner_id == owner
+                and task.content.list_id == list_id
+                and task.id not in state.deleted_at
+            ]
+            for task in members:
+                _tombstone(state, task, at)
+            answer.resolve(len(members))
+
+        self._unit.wait(delete)
+        return answer
+
+    def purge_tombstones(self, *, deleted_before: datetime, batch_size: int) -> Deferred[int]:
+        answer: Deferred[int] = Deferred()
+
+        def purge(state: _State) -> None:
+            referred = {task.content.list_id for task in state.tasks.values()}
+            expired = [
+                list_id
+                for list_id, at in state.list_deleted_at.items()
+                if at < deleted_before and list_id not in referred
+            ][:batch_size]
+            for list_id in expired:
+                state.watermark = max(state.watermark, state.list_sequence.pop(list_id))
+                del state.lists[list_id], state.list_deleted_at[list_id]
+            answer.resolve(len(expired))
+
+        self._unit.wait(purge)
+        return answer
+
+
+def _tombstone(state: _State, task: Task, at: datetime) -> None:
+    state.tasks[task.id] = replace(
+        task, **{REVISION.clock: at, REVISION.counter: getattr(task, REVISION.counter) + 1}
+    )
+    state.deleted_at[task.id] = at
+    state.next_sequence(task.id)
 
 
 class InMemoryIdempotencyStore:
@@ -258,6 +397,7 @@ class InMemoryIdempotencyStore:
 
 class InMemoryUnitOfWork:
     tasks: InMemoryTaskRepository
+    lists: InMemoryListRepository
     idempotency: InMemoryIdempotencyStore
 
     def __init__(self, store: InMemoryStore) -> None:
@@ -266,6 +406,7 @@ class InMemoryUnitOfWork:
         self._waiting: list[_Command] = []
         self._committed = False
         self.tasks = InMemoryTaskRepository(self)
+        self.lists = InMemoryListRepository(self)
         self.idempotency = InMemoryIdempotencyStore(self)
 
     async def __aenter__(self) -> Self:
@@ -300,6 +441,10 @@ class InMemoryUnitOfWork:
         for command in waiting:
             command(state)
         return state
+
+    async def hold(self, owner: UserId) -> None:
+        # The unit of work holds the store's one lock already: every owner is held.
+        self._open()
 
     async def flush(self) -> None:
         self.flushed_state()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Final
 from uuid import UUID
 
-from taskhub.domain.model import TaskId
+from taskhub.domain.model import ListId, TaskId
 
 _VERSION_7: Final = 0x7
 _VARIANT_RFC: Final = 0b10
@@ -35,3 +35,6 @@ def uuid7(unix_ms: int | None = None) -> UUID:
 class TimeOrderedIdGenerator:
     def new_task_id(self) -> TaskId:
         return TaskId(uuid7())
+
+    def new_list_id(self) -> ListId:
+        return ListId(uuid7())

@@ -17,6 +17,7 @@ from uuid import UUID
 from taskhub.domain.errors import InvalidParameter
 from taskhub.domain.listing import PageKey, Sort, SortField, SortValue, TaskFilter
 from taskhub.domain.model import TITLE_MAX_LENGTH, Priority, TaskId, has_control_characters
+from taskhub.domain.positions import is_valid_key
 
 _CURSOR_VERSION: Final = 2
 # Change numbers are PostgreSQL bigints.
@@ -82,6 +83,10 @@ def _sort_value(field: SortField, raw: Any) -> SortValue:
         case SortField.TITLE:
             if not isinstance(raw, str) or len(raw) > TITLE_MAX_LENGTH or has_control_characters(raw):
                 raise ValueError("not a title")
+            return raw
+        case SortField.POSITION:
+            if not isinstance(raw, str) or not is_valid_key(raw):
+                raise ValueError("not a position")
             return raw
 
 

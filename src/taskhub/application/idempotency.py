@@ -21,18 +21,24 @@ from typing import Final, Generic, TypeVar
 from taskhub.domain.errors import (
     FieldError,
     IdempotencyKeyReused,
+    InvalidList,
     InvalidTask,
+    ListNotFound,
     PreconditionFailed,
     RequestInFlight,
     TaskhubError,
     TaskNotFound,
+    TooManyLists,
 )
+from taskhub.domain.lists import TaskList
 from taskhub.domain.model import Task, UserId
 from taskhub.ports.clock import Clock
 from taskhub.ports.idempotency import Failure, IdempotencyRecord
 from taskhub.ports.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
+# What an idempotent write answers: a task, or a list.
+Answer = TypeVar("Answer", Task, TaskList)
 
 DEFAULT_IDEMPOTENCY_TTL: Final = timedelta(hours=24)
 
@@ -55,24 +61,32 @@ def fingerprint(operation: str, *arguments: object) -> str:
 
 def _failure(error: TaskhubError) -> Failure | None:
     """A domain error a retry must end with again, as data; None for any other."""
-    if isinstance(error, InvalidTask):
-        return Failure("invalid_task", {"errors": [[e.field, e.message] for e in error.errors]})
+    if isinstance(error, InvalidTask | InvalidList):
+        kind = "invalid_task" if isinstance(error, InvalidTask) else "invalid_list"
+        return Failure(kind, {"errors": [[e.field, e.message] for e in error.errors]})
     if isinstance(error, PreconditionFailed):
         return Failure("precondition_failed", {"current_version": error.current_version})
     if isinstance(error, TaskNotFound):
         return Failure("task_not_found")
+    if isinstance(error, ListNotFound):
+        return Failure("list_not_found")
+    if isinstance(error, TooManyLists):
+        return Failure("too_many_lists", {"limit": error.limit})
     return None
 
 
 def _error(failure: Failure) -> TaskhubError:
-    if failure.kind == "invalid_task":
-        return InvalidTask(
-            [FieldError(str(field), str(message)) for field, message in failure.details["errors"]]
-        )
+    if failure.kind in ("invalid_task", "invalid_list"):
+        errors = [FieldError(str(field), str(message)) for field, message in failure.details["errors"]]
+        return InvalidTask(errors) if failure.kind == "invalid_task" else InvalidList(errors)
     if failure.kind == "precondition_failed":
         return PreconditionFailed(int(failure.details["current_version"]))
     if failure.kind == "task_not_found":
         return TaskNotFound()
+    if failure.kind == "list_not_found":
+        return ListNotFound()
+    if failure.kind == "too_many_lists":
+        return TooManyLists(int(failure.details["limit"]))
     raise ValueError(f"no domain error of kind {failure.kind!r}")
 
 
@@ -87,8 +101,8 @@ class Idempotency:
         owner: UserId,
         key: str,
         request: str,
-        use_case: Callable[[], Awaitable[Task]],
-    ) -> Outcome[Task]:
+        use_case: Callable[[], Awaitable[Answer]],
+    ) -> Outcome[Answer]:
         """Run `use_case` in `uow` once for (`owner`, `key`), `request` being its fingerprint; a
         domain error it ends with must leave nothing written (the record is committed with it)."""
         claim = await uow.idempotency.claim(owner, key)
@@ -103,12 +117,12 @@ class Idempotency:
                 error = _error(record.failure)
                 error.replayed = True
                 raise error
-            if record.task is None:  # pragma: no cover - the table allows no such record
+            if record.answer is None:  # pragma: no cover - the table allows no such record
                 raise ValueError("an idempotency record without an ending")
-            return Outcome(record.task, replayed=True)
+            return Outcome(record.answer, replayed=True)  # type: ignore[arg-type]
         expires_at = now + self._ttl
         try:
-            task = await use_case()
+            answer = await use_case()
         except TaskhubError as error:
             failure = _failure(error)
             if failure is None:
@@ -117,6 +131,8 @@ class Idempotency:
             uow.idempotency.save(owner, key, ended, created_at=now)
             await uow.commit()
             raise
-        uow.idempotency.save(owner, key, IdempotencyRecord(request, expires_at, task=task), created_at=now)
+        uow.idempotency.save(
+            owner, key, IdempotencyRecord(request, expires_at, answer=answer), created_at=now
+        )
         await uow.commit()
-        return Outcome(task)
+        return Outcome(answer)

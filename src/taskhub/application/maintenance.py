@@ -50,6 +50,10 @@ class MaintenanceService:
         tombstones = await self._in_batches(
             lambda uow: uow.tasks.purge_tombstones(deleted_before=cutoff, batch_size=self._batch_size)
         )
+        # After the tasks: a list's tombstone goes once no task row refers to it.
+        tombstones += await self._in_batches(
+            lambda uow: uow.lists.purge_tombstones(deleted_before=cutoff, batch_size=self._batch_size)
+        )
         _log.info("purged expired records", extra={"idempotency_keys": keys, "tombstones": tombstones})
         return PurgeReport(idempotency_keys=keys, tombstones=tombstones)
 

@@ -12,10 +12,10 @@ revision rule (`Task.revised`), which the store applies in place, in one stateme
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from taskhub.application.cursors import decode_cursor, decode_sync_token, encode_cursor, encode_sync_token
 from taskhub.application.idempotency import DEFAULT_IDEMPOTENCY_TTL, Idempotency, Outcome, fingerprint
@@ -23,17 +23,19 @@ from taskhub.application.operation_log import logged
 from taskhub.application.retry import RetryPolicy, retried
 from taskhub.domain.errors import (
     EditConflict,
+    FieldError,
     InvalidParameter,
+    InvalidTask,
     PreconditionFailed,
     SyncTokenExpired,
     TaskNotFound,
 )
 from taskhub.domain.listing import NEWEST_FIRST, PageKey, Sort, TaskFilter, sort_value
-from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
+from taskhub.domain.model import ListId, Task, TaskId, TaskPatch, UserId
 from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.clock import Clock
 from taskhub.ports.ids import IdGenerator
-from taskhub.ports.repositories import Change, TaskQuery, TaskReader
+from taskhub.ports.repositories import Change, ListChange, TaskQuery, TaskReader
 from taskhub.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 PAGE_SIZE_MIN: Final = 1
@@ -51,6 +53,9 @@ Lookup = Callable[[UserId, TaskId], Awaitable[Task | None]]
 # case's, reading the task (with the lookup it is given) when it must.
 Settle = Callable[[Lookup], Awaitable[T]]
 Step = Callable[[UnitOfWork], Settle[T]]
+# What must hold before a step stages its writes, checked in its unit of work (which it may hold).
+Guard = Callable[[UnitOfWork], Awaitable[None]]
+NOT_YOUR_LIST: Final = "must be the id of one of your lists, or null for the inbox"
 
 
 class _Moved(Exception):
@@ -65,7 +70,7 @@ class TaskPage:
 
 @dataclass(frozen=True, slots=True)
 class ChangePage:
-    changes: list[Change]
+    changes: list[Change | ListChange]
     next_since: str
     has_more: bool
 
@@ -135,16 +140,29 @@ class TaskService:
     async def changes(
         self, owner: UserId, *, since: str | None = None, limit: int = PAGE_SIZE_DEFAULT
     ) -> ChangePage:
+        return await self._feed(owner, since, limit, self._reader.changes)
+
+    async def _feed(
+        self, owner: UserId, since: str | None, limit: int, read: Callable[..., Awaitable[Sequence[Any]]]
+    ) -> ChangePage:
         _check_page_size(limit)
         after = decode_sync_token(since) if since is not None else 0
-        changes = await self._reader.changes(owner, after=after, limit=limit + 1)
+        changes = await read(owner, after=after, limit=limit + 1)
         # Read after the changes: a purge that committed in between makes this token expire
         # rather than silently losing the deletions it removed.
         if since is not None and after < await self._reader.sync_watermark():
             raise SyncTokenExpired()
         page, more = changes[:limit], len(changes) > limit
         next_since = encode_sync_token(page[-1].sequence if page else after)
-        return ChangePage(changes=page, next_since=next_since, has_more=more)
+        return ChangePage(changes=list(page), next_since=next_since, has_more=more)
+
+    @logged("all changes", logging.DEBUG)
+    @retried
+    async def all_changes(
+        self, owner: UserId, *, since: str | None = None, limit: int = PAGE_SIZE_DEFAULT
+    ) -> ChangePage:
+        """`changes`, lists' among tasks' (GET /api/changes); the same tokens."""
+        return await self._feed(owner, since, limit, self._reader.all_changes)
 
     # --- writes ---------------------------------------------------------------------------------
 
@@ -155,14 +173,15 @@ class TaskService:
 
         def step(uow: UnitOfWork) -> Settle[Task]:
             task = Task.create(self._ids.new_task_id(), owner, fields.new_content(), self._clock.now())
-            uow.tasks.add(task)
+            added = uow.tasks.add(task)
 
             async def settle(_: Lookup) -> Task:
-                return task
+                return added.value
 
             return settle
 
-        return await self._write_task(owner, key, fingerprint("create", fields), step)
+        guard = _in_callers_list(owner, fields.changes().get("list_id"))
+        return await self._write_task(owner, key, fingerprint("create", fields), step, guard)
 
     @logged("replace")
     @retried
@@ -218,23 +237,27 @@ class TaskService:
 
     # --- the one way every write goes ---------------------------------------------------------
 
-    async def _write(self, step: Step[T]) -> Outcome[T]:
-        """Stage, commit, settle."""
+    async def _write(self, step: Step[T], guard: Guard | None = None) -> Outcome[T]:
+        """Guard, stage, commit, settle."""
         async with self._uow() as uow:
+            if guard is not None:
+                await guard(uow)
             settle = step(uow)
             await uow.commit()
         return Outcome(await settle(self._reader.get))
 
     async def _write_task(
-        self, owner: UserId, key: str | None, request: str, step: Step[Task]
+        self, owner: UserId, key: str | None, request: str, step: Step[Task], guard: Guard | None = None
     ) -> Outcome[Task]:
         """`_write`; with an Idempotency-Key, inside the key's transaction (idempotency.py), where
         the writes are sent first and the settlement reads in the same transaction."""
         if key is None:
-            return await self._write(step)
+            return await self._write(step, guard)
         async with self._uow() as uow:
 
             async def once() -> Task:
+                if guard is not None:
+                    await guard(uow)
                 settle = step(uow)
                 await uow.flush()
                 return await settle(uow.tasks.get)
@@ -265,14 +288,15 @@ class TaskService:
                 if revised.value is not None:
                     return _owned(revised.value, owner)
                 current = await self._say_why_not(lookup, owner, task_id, condition)
-                if current.revised(patch, now) is current:
+                if patch.applied_to(current.content) == current.content:
                     return current  # nothing to change
                 raise _Moved()
 
             return settle
 
         request = fingerprint(operation, task_id, patch, condition)
-        return await self._again_if_moved(lambda: self._write_task(owner, key, request, step))
+        guard = _in_callers_list(owner, patch.changes().get("list_id"))
+        return await self._again_if_moved(lambda: self._write_task(owner, key, request, step, guard))
 
     async def _say_why_not(
         self, lookup: Lookup, owner: UserId, task_id: TaskId, condition: VersionCondition | None
@@ -294,6 +318,21 @@ class TaskService:
             except _Moved:
                 continue
         raise EditConflict()
+
+
+def _in_callers_list(owner: UserId, list_id: ListId | None) -> Guard | None:
+    """For a task written into a list: the list must be one of the owner's live lists, and stay
+    so until the write commits (the owner is held, so a deletion of the list waits). Unknown,
+    deleted and another user's lists are refused alike: the answer reveals nothing."""
+    if list_id is None:
+        return None
+
+    async def guard(uow: UnitOfWork) -> None:
+        await uow.hold(owner)
+        if await uow.lists.get(owner, list_id) is None:
+            raise InvalidTask([FieldError("list_id", NOT_YOUR_LIST)])
+
+    return guard
 
 
 def _check_page_size(limit: int) -> None:

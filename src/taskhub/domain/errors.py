@@ -28,12 +28,35 @@ class FieldError:
     message: str
 
 
-class InvalidTask(TaskhubError):
-    """A task's content breaks one or more of the entity's rules."""
+class InvalidFields(TaskhubError):
+    """What the client wrote breaks one or more rules, each named by its field."""
 
     def __init__(self, errors: list[FieldError]) -> None:
         self.errors = tuple(errors)
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+class InvalidTask(InvalidFields):
+    """A task's content breaks one or more of the entity's rules (its list or parent included)."""
+
+
+class InvalidList(InvalidFields):
+    """A list's name breaks a rule, or a move names a place that is not one."""
+
+
+class ListNotFound(TaskhubError):
+    """No live list with that id belongs to the caller (another user's list included)."""
+
+    def __init__(self) -> None:
+        super().__init__("No list with this id exists.")
+
+
+class TooManyLists(TaskhubError):
+    """The caller already has as many lists as a user may have."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"A user has at most {limit} lists; delete one before creating another.")
 
 
 class InvalidParameter(TaskhubError):
@@ -53,11 +76,12 @@ class EditConflict(TaskhubError):
 
 
 class PreconditionFailed(TaskhubError):
-    """The task is no longer at a version the client's If-Match allows; nothing was written."""
+    """The task or list is no longer at a version the client's If-Match allows; nothing was
+    written."""
 
     def __init__(self, current_version: int) -> None:
         self.current_version = current_version
-        super().__init__("The task has changed since you read it; fetch it again before writing.")
+        super().__init__("It has changed since you read it; fetch it again before writing.")
 
 
 class RequestInFlight(TaskhubError):

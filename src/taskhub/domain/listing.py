@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from taskhub.domain.model import Priority, Task, TaskId
+from taskhub.domain.model import ListId, Priority, Task, TaskId
 
 SEARCH_MAX_LENGTH: Final = 200
 TAG_FILTER_MAX_COUNT: Final = 20
@@ -19,6 +19,7 @@ class SortField(enum.StrEnum):
     DUE_AT = "due_at"
     PRIORITY = "priority"
     TITLE = "title"
+    POSITION = "position"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,15 @@ class PageKey:
     id: TaskId
 
 
+class Inbox(enum.Enum):
+    """The place of tasks in no list (a filter value next to a list's id)."""
+
+    INBOX = "inbox"
+
+
+INBOX: Final = Inbox.INBOX
+
+
 @dataclass(frozen=True, slots=True)
 class TaskFilter:
     """Every condition must hold; None means "no condition"."""
@@ -61,6 +71,8 @@ class TaskFilter:
     due_before: datetime | None = None
     due_after: datetime | None = None
     text: str | None = None
+    # One list's tasks, or the inbox's.
+    list_id: ListId | Inbox | None = None
 
     def canonical(self) -> str:
         """A stable text form, so a cursor can be bound to the filters it was made for."""
@@ -71,6 +83,7 @@ class TaskFilter:
             f"due_before={self.due_before.isoformat() if self.due_before else ''}",
             f"due_after={self.due_after.isoformat() if self.due_after else ''}",
             f"text={self.text or ''}",
+            f"list={'' if self.list_id is None else getattr(self.list_id, 'value', self.list_id)}",
         ]
         return "\x1e".join(parts)
 
@@ -88,3 +101,5 @@ def sort_value(task: Task, field: SortField) -> SortValue:
             return task.content.priority.rank
         case SortField.TITLE:
             return task.content.title
+        case SortField.POSITION:
+            return task.position

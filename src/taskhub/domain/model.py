@@ -18,8 +18,13 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from taskhub.domain.errors import FieldError, InvalidTask
+from taskhub.domain.positions import POSITION_MAX_LENGTH, key_after
+
+# The position of a task the store has not placed yet (Task.create); never stored.
+UNPLACED: Final = ""
 
 TaskId = NewType("TaskId", UUID)
+ListId = NewType("ListId", UUID)
 UserId = NewType("UserId", str)
 
 TITLE_MAX_LENGTH: Final = 200
@@ -90,6 +95,9 @@ class TaskContent:
     due_at: datetime | None = None
     time_zone: str | None = field(default=None, metadata=limit(TIME_ZONE_MAX_LENGTH))
     tags: tuple[str, ...] = field(default=(), metadata=limit(TAG_MAX_LENGTH, items=TAGS_MAX_COUNT))
+    # The caller's list the task is in; None: the inbox. That the list is the caller's is checked
+    # where lists are known (the use case, under the owner's lock), not by this field's rule.
+    list_id: ListId | None = None
 
     def __post_init__(self) -> None:
         normalised = _normalised({f.name: getattr(self, f.name) for f in CONTENT_FIELDS})
@@ -171,6 +179,16 @@ class Stamp:
 
 
 @dataclass(frozen=True, slots=True)
+class Placement:
+    """A server field that orders siblings (tasks with the same values of `scope`): when a change
+    gives a task other siblings, it goes last among them (`positions.key_after` of the last
+    sibling's key); otherwise it keeps its place."""
+
+    field: str = "position"
+    scope: tuple[str, ...] = ("list_id",)
+
+
+@dataclass(frozen=True, slots=True)
 class RevisionRule:
     """What every change to a task does besides setting its content, declared once: applied by
     `Task.revised`, and compiled to SQL by a store that revises tasks in place (the contract
@@ -179,6 +197,7 @@ class RevisionRule:
     counter: str = "version"  # + 1
     clock: str = "updated_at"  # the revision's time
     stamps: tuple[Stamp, ...] = (Stamp(field="completed_at", flag="completed"),)
+    placement: Placement = Placement()
 
 
 REVISION: Final = RevisionRule()
@@ -195,9 +214,13 @@ class Task:
     created_at: datetime
     updated_at: datetime
     version: int
+    # Orders the task among its siblings, byte-wise (positions.py); assigned by the store, which
+    # knows the siblings: a new task goes last.
+    position: str = field(default=UNPLACED, metadata=limit(POSITION_MAX_LENGTH))
 
     @classmethod
     def create(cls, task_id: TaskId, owner_id: UserId, content: TaskContent, now: datetime) -> Task:
+        """A new task, not placed yet: the store puts it last among its siblings."""
         return cls(
             id=task_id,
             owner_id=owner_id,
@@ -211,21 +234,40 @@ class Task:
     def is_owned_by(self, user: UserId) -> bool:
         return self.owner_id == user
 
-    def revised(self, patch: TaskPatch, now: datetime) -> Task:
+    def siblings_scope(self) -> tuple[Any, ...]:
+        """What a task's siblings share with it (`REVISION.placement.scope`)."""
+        return tuple(getattr(self.content, name) for name in REVISION.placement.scope)
+
+    def revised(self, patch: TaskPatch, now: datetime, *, last_sibling: LastSibling | None = None) -> Task:
         """The task with `patch` applied, by the revision rule (`REVISION`): a new version at
-        `now`, stamps following their flags; the same task when the patch changes nothing."""
+        `now`, stamps following their flags, placed last among its new siblings when it has new
+        ones (`last_sibling` gives their last key); the same task when the patch changes
+        nothing."""
         content = patch.applied_to(self.content)
         if content == self.content:
             return self
         changes: dict[str, Any] = {stamp.field: stamp.after(self, content, now) for stamp in REVISION.stamps}
         changes |= {REVISION.clock: now, REVISION.counter: getattr(self, REVISION.counter) + 1}
-        return replace(self, content=content, **changes)
+        revised = replace(self, content=content, **changes)
+        if revised.siblings_scope() != self.siblings_scope():
+            if last_sibling is None:
+                raise ValueError("a task given new siblings needs the last sibling's key")
+            placed: dict[str, Any] = {REVISION.placement.field: key_after(last_sibling(revised))}
+            revised = replace(revised, **placed)
+        return revised
+
+    def placed(self, position: str) -> Task:
+        return replace(self, position=position)
+
+
+# The key of the last live task among a task's siblings (the task itself left out), None if none.
+LastSibling = Callable[["Task"], "str | None"]
 
 
 TASK_FIELDS: Final = fields(Task)
 
 
-def _check_line(name: str, value: str, max_length: int, errors: list[FieldError]) -> str:
+def check_line(name: str, value: str, max_length: int, errors: list[FieldError]) -> str:
     """A one-line text: every rule is about what is left after trimming (a pasted "\\tTitle\\n"
     is "Title")."""
     trimmed = value.strip()
@@ -239,7 +281,7 @@ def _check_line(name: str, value: str, max_length: int, errors: list[FieldError]
 
 
 def _title(value: str, errors: list[FieldError]) -> str:
-    return _check_line("title", value, TITLE_MAX_LENGTH, errors)
+    return check_line("title", value, TITLE_MAX_LENGTH, errors)
 
 
 def _description(value: str, errors: list[FieldError]) -> str:
@@ -306,6 +348,10 @@ def _iana_zones() -> set[str]:
     return _ZONES
 
 
+def _list_id(value: ListId | None, errors: list[FieldError]) -> ListId | None:
+    return value
+
+
 def _tags(values: tuple[str, ...], errors: list[FieldError]) -> tuple[str, ...]:
     """Trimmed, duplicates removed (the first one kept, in place), then counted; an error names
     the first occurrence of the tag at fault, as the client sent it (`tags[3]`)."""
@@ -318,7 +364,7 @@ def _tags(values: tuple[str, ...], errors: list[FieldError]) -> tuple[str, ...]:
             errors.append(FieldError("tags", f"must hold at most {TAGS_MAX_COUNT} different tags"))
             return values
     for tag, index in first_seen.items():
-        _check_line(f"tags[{index}]", tag, TAG_MAX_LENGTH, errors)
+        check_line(f"tags[{index}]", tag, TAG_MAX_LENGTH, errors)
     return tuple(first_seen)
 
 
@@ -332,6 +378,7 @@ _FIELD_RULES: Final[Mapping[str, Callable[[Any, list[FieldError]], Any]]] = {
     "due_at": _due_at,
     "time_zone": _time_zone,
     "tags": _tags,
+    "list_id": _list_id,
 }
 
 

@@ -23,6 +23,7 @@ from taskhub.entrypoints.http.body import StrictJsonRequest
 from taskhub.entrypoints.http.cors import CorsMiddleware, OriginPolicy
 from taskhub.entrypoints.http.errors import EXCEPTION_HANDLERS
 from taskhub.entrypoints.http.health import HealthController, metrics
+from taskhub.entrypoints.http.lists import ChangesController, ListController
 from taskhub.entrypoints.http.metrics import record_pool
 from taskhub.entrypoints.http.request_context import RequestContextMiddleware
 from taskhub.entrypoints.http.tasks import TaskController
@@ -121,7 +122,7 @@ def create_app(container: Container, *, open_pools_at_start: bool = False) -> Li
 
     api = Router(
         path=API_PREFIX,
-        route_handlers=[TaskController],
+        route_handlers=[TaskController, ListController, ChangesController],
         middleware=[DefineMiddleware(BearerAuthenticationMiddleware)],
         response_headers=[
             ResponseHeader(name="Cache-Control", value="no-store"),

@@ -15,6 +15,7 @@ from taskhub.adapters.postgres.readiness import PostgresReadiness
 from taskhub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from taskhub.adapters.postgres.write_pool import WritePool
 from taskhub.adapters.system import SystemClock, TimeOrderedIdGenerator
+from taskhub.application.lists import ListService
 from taskhub.application.maintenance import MaintenanceService
 from taskhub.application.retry import RetryPolicy
 from taskhub.application.tasks import TaskService
@@ -61,6 +62,19 @@ class Container(containers.DeclarativeContainer):
 
     task_service = providers.Singleton(
         TaskService,
+        uow=unit_of_work.provider,
+        reader=task_reader,
+        clock=clock,
+        ids=ids,
+        idempotency_ttl=settings.provided.idempotency_ttl,
+        retry_policy=providers.Factory(
+            RetryPolicy,
+            attempts=settings.provided.db_retry_attempts,
+            deadline_seconds=settings.provided.pool.acquire_timeout_seconds,
+        ),
+    )
+    list_service = providers.Singleton(
+        ListService,
         uow=unit_of_work.provider,
         reader=task_reader,
         clock=clock,

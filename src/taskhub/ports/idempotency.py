@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from taskhub.domain.lists import TaskList
 from taskhub.domain.model import Task, UserId
 from taskhub.ports.deferred import Deferred
 
@@ -22,11 +23,12 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyRecord:
-    """`fingerprint` says what was asked; exactly one of `task` and `failure` says how it ended."""
+    """`fingerprint` says what was asked; exactly one of `answer` (the task or list the request
+    answered with) and `failure` says how it ended."""
 
     fingerprint: str
     expires_at: datetime
-    task: Task | None = None
+    answer: Task | TaskList | None = None
     failure: Failure | None = None
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from taskhub.domain.model import TaskId
+from taskhub.domain.model import ListId, TaskId
 
 
 class IdGenerator(Protocol):
     def new_task_id(self) -> TaskId: ...
+
+    def new_list_id(self) -> ListId: ...

@@ -9,7 +9,8 @@ from typing import Protocol
 
 from taskhub.domain.errors import TaskhubError
 from taskhub.domain.listing import NEWEST_FIRST, PageKey, Sort, TaskFilter
-from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
+from taskhub.domain.lists import TaskList
+from taskhub.domain.model import ListId, Task, TaskId, TaskPatch, UserId
 from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.deferred import Deferred
 
@@ -46,6 +47,15 @@ class Change:
     task: Task | None
 
 
+@dataclass(frozen=True, slots=True)
+class ListChange:
+    """One entry of the change feed about a list: its latest state, or its tombstone."""
+
+    sequence: int
+    list_id: ListId
+    task_list: TaskList | None
+
+
 class TaskReader(Protocol):
     """The query side: committed tasks, read without a unit of work. Ownership is part of the
     port: every method takes the owner and only ever sees that owner's tasks; another user's task
@@ -65,6 +75,10 @@ class TaskReader(Protocol):
         """
         ...
 
+    async def all_changes(self, owner: UserId, *, after: int, limit: int) -> list[Change | ListChange]:
+        """`changes`, with the owner's lists' changes among the tasks', in one commit order."""
+        ...
+
     async def sync_watermark(self) -> int:
         """Change numbers at or below this may have lost tombstones: older sync tokens expired."""
         ...
@@ -78,8 +92,9 @@ class TaskRepository(Protocol):
 
     async def get(self, owner: UserId, task_id: TaskId) -> Task | None: ...
 
-    def add(self, task: Task) -> None:
-        """Store a new task, with a change number."""
+    def add(self, task: Task) -> Deferred[Task]:
+        """Store a new task, with a change number, last among its siblings: the task as stored
+        (its position given)."""
         ...
 
     def revise(

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
+from taskhub.domain.model import UserId
 from taskhub.ports.deferred import Deferred
 from taskhub.ports.idempotency import IdempotencyStore
+from taskhub.ports.lists import ListRepository
 from taskhub.ports.repositories import TaskRepository
 
 
@@ -23,6 +25,7 @@ class UnitOfWork(Protocol):
     commits. A unit of work commits once."""
 
     tasks: TaskRepository
+    lists: ListRepository
     idempotency: IdempotencyStore
 
     async def __aenter__(self) -> Self: ...
@@ -33,6 +36,13 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+    async def hold(self, owner: UserId) -> None:
+        """Serialize this unit of work with every other write of `owner`'s tasks and lists, on
+        any instance, until it ends (its transaction starts here): what it reads afterwards
+        stays true until it commits. For writes that read before they decide (a list's place,
+        a task's list)."""
+        ...
 
     async def flush(self) -> None:
         """Send the commands that wait, inside the transaction: their results are known, and

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from sqlalchemy import bindparam, func, literal_column, select
 
+from taskhub.adapters.postgres.prepared import Prepared
 from taskhub.adapters.postgres.tables import task_change_seq
 from taskhub.domain.model import UserId
 
@@ -26,6 +27,8 @@ CHANGE_LOCK = func.pg_advisory_xact_lock(
     func.hashtextextended(bindparam(LOCK_PARAMETER), literal_column("0"))
 )
 NEXT_CHANGE = task_change_seq.next_value()
+# The lock on its own, for a unit of work that reads before it writes (UnitOfWork.hold).
+HOLD: Final = Prepared.of(select(CHANGE_LOCK))
 # The lock as a FROM item: `WHERE LOCKED.c.held IS NOT NULL` makes a statement depend on it.
 LOCKED: Final[Any] = select(CHANGE_LOCK.label("held")).subquery("owner_lock")
 

@@ -4,8 +4,8 @@ The claim is `pg_try_advisory_xact_lock` on a hash of (owner, key), taken in the
 transaction together with the read of the record: every instance behind the load balancer sees
 it, it never waits (a second request learns at once that the first is in flight), it works
 through PgBouncer's transaction pooling, and the commit that stores the record releases it, so
-the next retry finds the record and replays it. A record holds the task a request answered with
-(as task_rows.py writes a task to JSON) or the domain error it ended with: nothing of HTTP.
+the next retry finds the record and replays it. A record holds the task or list a request answered
+with (as task_rows.py and list_rows.py write them to JSON) or the domain error it ended with: nothing of HTTP.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from sqlalchemy import Integer, bindparam, delete, func, literal, literal_column
 from sqlalchemy.dialects.postgresql import insert
 
 from taskhub.adapters.postgres.commands import Command, Session, ignore
+from taskhub.adapters.postgres.list_rows import list_from_json, list_to_json
 from taskhub.adapters.postgres.prepared import Prepared, affected_rows
 from taskhub.adapters.postgres.tables import idempotency_keys
 from taskhub.adapters.postgres.task_rows import task_from_json, task_to_json
-from taskhub.domain.model import UserId
+from taskhub.domain.lists import TaskList
+from taskhub.domain.model import Task, UserId
 from taskhub.ports.deferred import Deferred
 from taskhub.ports.idempotency import Claim, Failure, IdempotencyRecord
 
@@ -31,6 +33,7 @@ _RECORD: Final = (
     select(
         idempotency_keys.c.fingerprint,
         idempotency_keys.c.task,
+        idempotency_keys.c.list,
         idempotency_keys.c.failure,
         idempotency_keys.c.expires_at,
     )
@@ -44,7 +47,7 @@ CLAIM: Final = Prepared.of(
         select(literal(1).label("one")).subquery("claim").outerjoin(_RECORD, true())
     )
 )
-_STORED: Final = ("fingerprint", "task", "failure", "created_at", "expires_at")
+_STORED: Final = ("fingerprint", "task", "list", "failure", "created_at", "expires_at")
 # The claim is held, so a conflicting row can only be an expired record: it is replaced.
 SAVE: Final = Prepared.of(
     insert(idempotency_keys)
@@ -73,11 +76,13 @@ def _record(row: Any) -> IdempotencyRecord | None:
     if row["failure"] is not None:
         data = _FAILURE.decode(row["failure"])
         failure = Failure(kind=str(data["kind"]), details=dict(data.get("details", {})))
+    answer: Task | TaskList | None = None
+    if row["task"] is not None:
+        answer = task_from_json(row["task"])
+    elif row["list"] is not None:
+        answer = list_from_json(row["list"])
     return IdempotencyRecord(
-        fingerprint=row["fingerprint"],
-        expires_at=row["expires_at"],
-        task=None if row["task"] is None else task_from_json(row["task"]),
-        failure=failure,
+        fingerprint=row["fingerprint"], expires_at=row["expires_at"], answer=answer, failure=failure
     )
 
 
@@ -97,7 +102,8 @@ class PostgresIdempotencyStore:
             "key": key,
             "fingerprint": record.fingerprint,
             # asyncpg takes and gives JSON as text.
-            "task": None if record.task is None else task_to_json(record.task),
+            "task": task_to_json(record.answer) if isinstance(record.answer, Task) else None,
+            "list": list_to_json(record.answer) if isinstance(record.answer, TaskList) else None,
             "failure": None
             if record.failure is None
             else msgspec.json.encode(

@@ -23,10 +23,18 @@ from sqlalchemy import (
     tuple_,
 )
 
+from taskhub.adapters.postgres.placement import in_list
 from taskhub.adapters.postgres.prepared import Prepared
-from taskhub.adapters.postgres.tables import DUE_AT_ASC, DUE_AT_DESC, SEARCH_CONFIG, TITLE_SORT, tasks
+from taskhub.adapters.postgres.tables import (
+    DUE_AT_ASC,
+    DUE_AT_DESC,
+    POSITION_SORT,
+    SEARCH_CONFIG,
+    TITLE_SORT,
+    tasks,
+)
 from taskhub.adapters.postgres.task_columns import COLUMNS
-from taskhub.domain.listing import Sort, SortField
+from taskhub.domain.listing import INBOX, Inbox, Sort, SortField
 from taskhub.domain.model import UserId
 from taskhub.ports.repositories import TaskQuery
 
@@ -45,6 +53,8 @@ class _ListingShape:
     due_before: bool
     due_after: bool
     text: bool
+    # A list's tasks (True), the inbox's (INBOX), or any (False).
+    in_list: bool | Inbox
 
 
 def listing(owner: UserId, query: TaskQuery) -> tuple[Prepared, dict[str, Any]]:
@@ -63,6 +73,8 @@ def listing(owner: UserId, query: TaskQuery) -> tuple[Prepared, dict[str, Any]]:
         parameters["due_after"] = wanted.due_after
     if wanted.text is not None:
         parameters["text"] = wanted.text
+    if wanted.list_id is not None and wanted.list_id is not INBOX:
+        parameters["list_id"] = wanted.list_id
     undated = after is not None and query.sort.field is SortField.DUE_AT and after.value is None
     if after is not None:
         parameters["after_id"] = after.id
@@ -78,6 +90,7 @@ def listing(owner: UserId, query: TaskQuery) -> tuple[Prepared, dict[str, Any]]:
         due_before=wanted.due_before is not None,
         due_after=wanted.due_after is not None,
         text=wanted.text is not None,
+        in_list=INBOX if wanted.list_id is INBOX else wanted.list_id is not None,
     )
     return _listing_statement(shape), parameters
 
@@ -94,6 +107,8 @@ def _sort_key(sort: Sort) -> ColumnElement[Any]:
             return TITLE_SORT
         case SortField.DUE_AT:
             return DUE_AT_DESC if sort.descending else DUE_AT_ASC
+        case SortField.POSITION:
+            return POSITION_SORT
 
 
 def _conditions(shape: _ListingShape) -> list[ColumnElement[bool]]:
@@ -114,6 +129,8 @@ def _conditions(shape: _ListingShape) -> list[ColumnElement[bool]]:
     if shape.text:
         query = func.websearch_to_tsquery(SEARCH_CONFIG, bindparam("text", type_=String))
         conditions.append(tasks.c.search_vector.op("@@")(query))
+    if shape.in_list is not False:
+        conditions.append(in_list(tasks, "list_id", inbox=shape.in_list is INBOX))
     return conditions
 
 

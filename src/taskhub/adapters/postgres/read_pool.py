@@ -2,7 +2,8 @@
 
 Directly connected, a read runs in autocommit: one round trip. Behind PgBouncer in transaction
 mode, it runs in a read-only transaction with `SET LOCAL statement_timeout`, as writes do: the
-server connection is only ours inside one.
+server connection is only ours inside one. A read of several statements that must agree with each
+other asks for a snapshot: one REPEATABLE READ transaction, in either mode.
 """
 
 from __future__ import annotations
@@ -21,17 +22,17 @@ class ReadPool(DriverPool):
         super().__init__(database_url, pool, pooler, size=pool.read_size)
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[PooledConnection]:
-        """A connection for one read-only unit of work, or StorageUnavailable."""
+    async def connection(self, *, snapshot: bool = False) -> AsyncIterator[PooledConnection]:
+        """A connection for one read-only unit of work, or StorageUnavailable. With `snapshot`,
+        every statement on it sees the database as of the first one."""
         async with self.acquire() as connection:
-            if not self.per_transaction_timeout_ms:
+            begin = self._begin(snapshot)
+            if begin is None:
                 yield connection
                 return
             async with storage_errors():
-                # One round trip (the simple query protocol takes both statements at once).
-                await connection.execute(
-                    f"BEGIN READ ONLY; SET LOCAL statement_timeout = {int(self.per_transaction_timeout_ms)}"
-                )
+                # One round trip (the simple query protocol takes several statements at once).
+                await connection.execute(begin)
             try:
                 yield connection
             except Exception:
@@ -40,3 +41,11 @@ class ReadPool(DriverPool):
             else:
                 await end_transaction(connection)
             # Cancelled: no rollback to wait for; acquire() closes the connection, which ends it.
+
+    def _begin(self, snapshot: bool) -> str | None:
+        """What opens the transaction the read needs; None: autocommit will do."""
+        timeout = int(self.per_transaction_timeout_ms or 0)
+        if not snapshot and not timeout:
+            return None
+        begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if snapshot else "BEGIN READ ONLY"
+        return f"{begin}; SET LOCAL statement_timeout = {timeout}" if timeout else begin

@@ -1,5 +1,6 @@
-"""The query side on PostgreSQL: committed tasks, each read on a connection of the read pool
-(read_pool.py), outside any transaction when directly connected. It cannot write."""
+"""The query side on PostgreSQL: committed tasks and lists, each read on a connection of the read pool
+(read_pool.py), outside any transaction when directly connected unless it takes several statements
+that must agree. It cannot write."""
 
 from __future__ import annotations
 
@@ -7,13 +8,24 @@ from typing import Any
 
 from taskhub.adapters.postgres.commands import Fetch
 from taskhub.adapters.postgres.errors import storage_errors
+from taskhub.adapters.postgres.list_rows import to_list
+from taskhub.adapters.postgres.list_statements import ALL_LISTS, GET_LIST, LIST_CHANGES
 from taskhub.adapters.postgres.listing import listing
 from taskhub.adapters.postgres.prepared import Prepared
 from taskhub.adapters.postgres.read_pool import ReadPool
 from taskhub.adapters.postgres.task_reads import CHANGES, GET, WATERMARK
 from taskhub.adapters.postgres.task_rows import to_task
-from taskhub.domain.model import Task, TaskId, UserId
-from taskhub.ports.repositories import Change, TaskQuery
+from taskhub.domain.lists import TaskList
+from taskhub.domain.model import ListId, Task, TaskId, UserId
+from taskhub.ports.repositories import Change, ListChange, TaskQuery
+
+
+def _task_change(row: Any) -> Change:
+    return Change(
+        sequence=row["change_seq"],
+        task_id=TaskId(row["id"]),
+        task=None if row["deleted_at"] is not None else to_task(row),
+    )
 
 
 class PostgresTaskReader:
@@ -34,14 +46,35 @@ class PostgresTaskReader:
 
     async def changes(self, owner: UserId, *, after: int, limit: int) -> list[Change]:
         rows = await self._run(CHANGES, {"owner": owner, "after": after, "limit": limit}, "fetch")
-        return [
-            Change(
+        return [_task_change(row) for row in rows]
+
+    async def all_changes(self, owner: UserId, *, after: int, limit: int) -> list[Change | ListChange]:
+        # Two ordered reads merged: each side's first `limit` holds every entry of the merged first
+        # `limit`. Both in one snapshot: a write committed between them could otherwise show its
+        # list change while hiding an earlier-numbered task change, and the client's next token
+        # would pass that task change for good.
+        parameters = {"owner": owner, "after": after, "limit": limit}
+        async with self._reads.connection(snapshot=True) as connection, storage_errors():
+            task_rows = await connection.fetch(CHANGES.sql, *CHANGES.arguments(parameters))
+            list_rows = await connection.fetch(LIST_CHANGES.sql, *LIST_CHANGES.arguments(parameters))
+        entries: list[Change | ListChange] = [_task_change(row) for row in task_rows]
+        entries += (
+            ListChange(
                 sequence=row["change_seq"],
-                task_id=TaskId(row["id"]),
-                task=None if row["deleted_at"] is not None else to_task(row),
+                list_id=ListId(row["id"]),
+                task_list=None if row["deleted_at"] is not None else to_list(row),
             )
-            for row in rows
-        ]
+            for row in list_rows
+        )
+        entries.sort(key=lambda entry: entry.sequence)
+        return entries[:limit]
+
+    async def get_list(self, owner: UserId, list_id: ListId) -> TaskList | None:
+        row = await self._run(GET_LIST, {"owner": owner, "list_id": list_id}, "fetchrow")
+        return None if row is None else to_list(row)
+
+    async def lists(self, owner: UserId) -> list[TaskList]:
+        return [to_list(row) for row in await self._run(ALL_LISTS, {"owner": owner}, "fetch")]
 
     async def sync_watermark(self) -> int:
         return int(await self._run(WATERMARK, {}, "fetchval") or 0)

@@ -6,12 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from taskhub.adapters.postgres.commands import Command, Session, ignore
+from taskhub.adapters.postgres.commands import Command, Session
 from taskhub.adapters.postgres.prepared import affected_rows
 from taskhub.adapters.postgres.revisions import revising
 from taskhub.adapters.postgres.task_reads import GET
 from taskhub.adapters.postgres.task_rows import to_task, values_of
-from taskhub.adapters.postgres.task_writes import DELETE, DELETE_IF_VERSION, INSERT, PURGE_TOMBSTONES
+from taskhub.adapters.postgres.task_writes import (
+    DELETE,
+    DELETE_IF_VERSION,
+    INSERT_INTO_INBOX,
+    INSERT_INTO_LIST,
+    PURGE_TOMBSTONES,
+)
 from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
 from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.deferred import Deferred
@@ -28,8 +34,19 @@ class PostgresTaskRepository:
     async def get(self, owner: UserId, task_id: TaskId) -> Task | None:
         return _task_or_none(await self._session.read(GET, {"task_id": task_id, "owner": owner}))
 
-    def add(self, task: Task) -> None:
-        self._session.wait(Command(INSERT, values_of(task), "execute", ignore, owner=task.owner_id))
+    def add(self, task: Task) -> Deferred[Task]:
+        answer: Deferred[Task] = Deferred()
+        write = INSERT_INTO_INBOX if task.content.list_id is None else INSERT_INTO_LIST
+        self._session.wait(
+            Command(
+                write,
+                values_of(task),
+                "fetchval",
+                lambda position: answer.resolve(task.placed(position)),
+                owner=task.owner_id,
+            )
+        )
+        return answer
 
     def revise(
         self,

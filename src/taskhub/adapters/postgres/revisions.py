@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, null, or_, update
 
 from taskhub.adapters.postgres.change_lock import LOCKED, NEXT_CHANGE
+from taskhub.adapters.postgres.placement import last_place
 from taskhub.adapters.postgres.prepared import Prepared
 from taskhub.adapters.postgres.tables import tasks
 from taskhub.adapters.postgres.task_columns import BY_ID_AND_OWNER, COLUMNS
@@ -34,6 +35,8 @@ class _Shape:
     fields: tuple[str, ...]
     versioned: bool
     locking: bool
+    # The patch moves the task to the inbox (its new list_id is null): placed by another query.
+    to_inbox: bool = False
 
 
 def revising(
@@ -51,9 +54,10 @@ def revising(
     if versions is not None:
         parameters["versions"] = sorted(versions)
     fields = tuple(name for name, _ in patch)
+    to_inbox = any(name in REVISION.placement.scope and value is None for name, value in patch)
     write = Write(
-        plain=_statement(_Shape(fields, versions is not None, locking=False)),
-        locking=_statement(_Shape(fields, versions is not None, locking=True)),
+        plain=_statement(_Shape(fields, versions is not None, locking=False, to_inbox=to_inbox)),
+        locking=_statement(_Shape(fields, versions is not None, locking=True, to_inbox=to_inbox)),
     )
     return write, parameters
 
@@ -68,6 +72,17 @@ def _statement(shape: _Shape) -> Prepared:
         if stamp.flag in new:
             flag, stamped = new[stamp.flag], tasks.c[stamp.field]
             values[stamp.field] = case((tasks.c[stamp.flag] == flag, stamped), (flag, now), else_=null())
+    scope = [name for name in REVISION.placement.scope if name in new]
+    if scope:
+        # Given new siblings, the task goes last among them; otherwise it keeps its place.
+        (moved,) = scope  # one scope field today: the list
+        values[REVISION.placement.field] = case(
+            (
+                tasks.c[moved].is_distinct_from(new[moved]),
+                last_place("owner", f"new_{moved}", inbox=shape.to_inbox),
+            ),
+            else_=tasks.c[REVISION.placement.field],
+        )
     values |= {
         REVISION.clock: now,
         REVISION.counter: tasks.c[REVISION.counter] + 1,

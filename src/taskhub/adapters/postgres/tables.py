@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column,
     Computed,
     DateTime,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    UniqueConstraint,
     Uuid,
     func,
     literal_column,
@@ -34,12 +36,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
 from taskhub.adapters.postgres.task_fields import STORED_FIELDS, StoredField
+from taskhub.domain.lists import LIST_NAME_MAX_LENGTH
 from taskhub.domain.model import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     TAGS_MAX_COUNT,
     USER_ID_MAX_LENGTH,
     Priority,
 )
+from taskhub.domain.positions import POSITION_MAX_LENGTH
 
 metadata = MetaData(
     naming_convention={
@@ -98,6 +102,9 @@ def _server_default(field: StoredField) -> Any:
 _STORAGE: Final[dict[str, dict[str, Any]]] = {
     "id": {"primary_key": True},
     "version": {"server_default": text("1")},
+    # Rows written by code that predates positions (during a rolling deploy) sort first among
+    # their siblings, ties broken by id, instead of failing (migration 0006).
+    "position": {"server_default": text("'a0'")},
 }
 
 
@@ -132,6 +139,9 @@ tasks = Table(
     CheckConstraint(f"cardinality(tags) <= {TAGS_MAX_COUNT}", name="tag_count"),
     CheckConstraint("version >= 1", name="version_positive"),
     CheckConstraint("completed = (completed_at IS NOT NULL)", name="completed_at_iff_completed"),
+    CheckConstraint("char_length(position) >= 1", name="position_not_empty"),
+    # A task's list is one of its owner's: the database holds that too, whoever writes.
+    ForeignKeyConstraint(["owner_id", "list_id"], ["lists.owner_id", "lists.id"]),
 )
 
 _LIVE = text("deleted_at IS NULL")
@@ -157,6 +167,50 @@ Index("ix_tasks_owner_due_desc", tasks.c.owner_id, DUE_AT_DESC, tasks.c.id, post
 Index("ix_tasks_owner_change_seq", tasks.c.owner_id, tasks.c.change_seq, unique=True)
 # Purging old tombstones.
 Index("ix_tasks_deleted_at", tasks.c.deleted_at, postgresql_where=text("deleted_at IS NOT NULL"))
+# Manual order, compared byte-wise ("C"): a list's (or the inbox's) tasks in order, the last key of
+# a sibling set (where a new task goes), and `sort=position` with or without a list filter.
+POSITION_SORT = tasks.c.position.collate("C")
+Index(
+    "ix_tasks_owner_list_position",
+    tasks.c.owner_id,
+    tasks.c.list_id,
+    POSITION_SORT,
+    tasks.c.id,
+    postgresql_where=_LIVE,
+)
+Index("ix_tasks_owner_position", tasks.c.owner_id, POSITION_SORT, tasks.c.id, postgresql_where=_LIVE)
+
+# A user's lists (domain/lists.py). Soft-deleted, numbered in the same change sequence as tasks
+# under the same owner lock, so /api/changes carries both in commit order.
+lists = Table(
+    "lists",
+    metadata,
+    Column("id", Uuid(as_uuid=True), primary_key=True),
+    Column("owner_id", String(USER_ID_MAX_LENGTH), nullable=False),
+    Column("name", String(LIST_NAME_MAX_LENGTH), nullable=False),
+    Column("position", String(POSITION_MAX_LENGTH), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("deleted_at", DateTime(timezone=True)),
+    Column("change_seq", BigInteger, nullable=False, server_default=text("nextval('task_change_seq')")),
+    CheckConstraint("char_length(owner_id) >= 1", name="owner_id_not_empty"),
+    CheckConstraint("char_length(btrim(name)) >= 1", name="name_not_blank"),
+    CheckConstraint("char_length(position) >= 1", name="position_not_empty"),
+    CheckConstraint("version >= 1", name="version_positive"),
+    # The target of tasks' (owner_id, list_id) foreign key.
+    UniqueConstraint("owner_id", "id"),
+)
+LIST_POSITION_SORT = lists.c.position.collate("C")
+Index(
+    "ix_lists_owner_position",
+    lists.c.owner_id,
+    LIST_POSITION_SORT,
+    lists.c.id,
+    postgresql_where=text("deleted_at IS NULL"),
+)
+Index("ix_lists_owner_change_seq", lists.c.owner_id, lists.c.change_seq, unique=True)
+Index("ix_lists_deleted_at", lists.c.deleted_at, postgresql_where=text("deleted_at IS NOT NULL"))
 
 # The highest change number whose tombstone has been purged: sync tokens at or below it expired.
 sync_state = Table(
@@ -175,12 +229,14 @@ idempotency_keys = Table(
     Column("owner_id", String(USER_ID_MAX_LENGTH), primary_key=True),
     Column("key", String(IDEMPOTENCY_KEY_MAX_LENGTH), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
-    # The task as task_rows.task_to_json writes it, or the error as {"kind", "details"}.
+    # The task or list as task_rows.task_to_json / list_rows.list_to_json write them, or the error
+    # as {"kind", "details"}: exactly one of the three.
     Column("task", JSONB),
+    Column("list", JSONB),
     Column("failure", JSONB),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("char_length(key) >= 1", name="key_not_empty"),
-    CheckConstraint("(task IS NULL) <> (failure IS NULL)", name="task_or_failure"),
+    CheckConstraint("num_nonnulls(task, list, failure) = 1", name="one_ending"),
     Index("ix_idempotency_keys_expires_at", "expires_at"),
 )

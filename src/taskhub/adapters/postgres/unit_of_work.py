@@ -19,11 +19,12 @@ from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Self
 
-from taskhub.adapters.postgres.change_lock import LOCK_PARAMETER, lock_name
+from taskhub.adapters.postgres.change_lock import HOLD, LOCK_PARAMETER, lock_name
 from taskhub.adapters.postgres.commands import Command, Fetch
 from taskhub.adapters.postgres.driver_pool import PooledConnection, end_transaction
 from taskhub.adapters.postgres.errors import storage_errors
 from taskhub.adapters.postgres.idempotency import PostgresIdempotencyStore
+from taskhub.adapters.postgres.list_repository import PostgresListRepository
 from taskhub.adapters.postgres.prepared import Prepared
 from taskhub.adapters.postgres.repository import PostgresTaskRepository
 from taskhub.adapters.postgres.task_writes import Write
@@ -33,6 +34,7 @@ from taskhub.domain.model import UserId
 
 class PostgresUnitOfWork:
     tasks: PostgresTaskRepository
+    lists: PostgresListRepository
     idempotency: PostgresIdempotencyStore
 
     def __init__(self, writes: WritePool) -> None:
@@ -45,6 +47,7 @@ class PostgresUnitOfWork:
         self._locked: set[UserId] = set()
         self._committed = False
         self.tasks = PostgresTaskRepository(self)
+        self.lists = PostgresListRepository(self)
         self.idempotency = PostgresIdempotencyStore(self)
 
     async def __aenter__(self) -> Self:
@@ -100,6 +103,14 @@ class PostgresUnitOfWork:
         self._in_transaction = True
 
     # --- the port --------------------------------------------------------------------------
+
+    async def hold(self, owner: UserId) -> None:
+        if owner in self._locked:
+            return
+        await self.flush()
+        async with storage_errors():
+            await self._open().execute(HOLD.sql, *HOLD.arguments({LOCK_PARAMETER: lock_name(owner)}))
+        self._locked.add(owner)
 
     async def flush(self) -> None:
         await self.begin()

@@ -17,13 +17,17 @@ from litestar.types import ExceptionHandlersMap
 from taskhub.domain.errors import (
     EditConflict,
     IdempotencyKeyReused,
+    InvalidFields,
+    InvalidList,
     InvalidParameter,
     InvalidTask,
+    ListNotFound,
     PreconditionFailed,
     RequestInFlight,
     SyncTokenExpired,
     TaskhubError,
     TaskNotFound,
+    TooManyLists,
 )
 from taskhub.entrypoints.http.body import InvalidBody, MalformedJson, UnsupportedMediaType
 from taskhub.entrypoints.http.idempotency import replay_headers
@@ -53,7 +57,11 @@ class ProblemKind:
 # Every TaskhubError subclass must resolve here (tests/unit/test_error_mapping.py checks it).
 DOMAIN_PROBLEMS: Final[dict[type[TaskhubError], ProblemKind]] = {
     TaskNotFound: ProblemKind(404, "not-found", "Not found"),
+    ListNotFound: ProblemKind(404, "not-found", "Not found"),
+    InvalidFields: ProblemKind(422, "validation-failed", "The request breaks a rule"),
     InvalidTask: ProblemKind(422, "validation-failed", "The task breaks a rule"),
+    InvalidList: ProblemKind(422, "validation-failed", "The list breaks a rule"),
+    TooManyLists: ProblemKind(422, "too-many-lists", "Too many lists"),
     InvalidParameter: ProblemKind(400, "invalid-parameter", "Invalid request parameter"),
     EditConflict: ProblemKind(409, "conflict", "Conflicting request"),
     RequestInFlight: ProblemKind(409, "request-in-flight", "Request still in progress"),
@@ -110,7 +118,7 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: TaskhubError) -> R
     kind = kind_of(exc)
     headers: dict[str, str] = {}
     errors = None
-    if isinstance(exc, InvalidTask):
+    if isinstance(exc, InvalidFields):
         errors = [FieldProblem(field=e.field, message=e.message) for e in exc.errors]
     elif isinstance(exc, StorageUnavailable):
         headers["Retry-After"] = RETRY_AFTER_SECONDS

@@ -7,7 +7,7 @@ from typing import Any, Final
 from litestar.openapi.datastructures import ResponseSpec
 
 from taskhub.entrypoints.http.openapi import example
-from taskhub.entrypoints.http.schemas import ChangeFeed, TaskList, TaskRead
+from taskhub.entrypoints.http.schemas import ChangeFeed, TaskRead, TasksPage
 
 TASK_ID: Final = "0193c8e0-5b7a-7c3e-9f2d-6a1b2c3d4e5f"
 
@@ -21,9 +21,11 @@ TASK: Final[dict[str, Any]] = {
     "due_at": "2026-12-24T17:00:00Z",
     "time_zone": "Europe/Paris",
     "tags": ["home", "shopping"],
+    "list_id": None,
     "created_at": "2026-12-01T09:30:00Z",
     "updated_at": "2026-12-01T09:30:00Z",
     "version": 1,
+    "position": "a0",
 }
 
 
@@ -61,7 +63,7 @@ def list_response() -> dict[int, ResponseSpec]:
     page = {"items": [TASK], "next_cursor": "eyJ2IjoxLCJjIjoiMjAyNi0xMi0wMVQwOTozMDowMCswMDowMCJ9"}
     return {
         200: ResponseSpec(
-            data_container=TaskList, description="A page of tasks", examples=example("A page", page)
+            data_container=TasksPage, description="A page of tasks", examples=example("A page", page)
         )
     }
 

@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlencode
+from uuid import UUID
 
 from taskhub.domain.errors import InvalidParameter
-from taskhub.domain.listing import SEARCH_MAX_LENGTH, TAG_FILTER_MAX_COUNT, Sort, SortField, TaskFilter
-from taskhub.domain.model import TAG_MAX_LENGTH, Priority, has_control_characters
+from taskhub.domain.listing import (
+    INBOX,
+    SEARCH_MAX_LENGTH,
+    TAG_FILTER_MAX_COUNT,
+    Inbox,
+    Sort,
+    SortField,
+    TaskFilter,
+)
+from taskhub.domain.model import TAG_MAX_LENGTH, ListId, Priority, has_control_characters
 
 SORT_VALUES = [f"{sign}{field.value}" for field in SortField for sign in ("", "-")]
 
@@ -71,6 +80,17 @@ def _text(value: str | None) -> str | None:
     return value.strip()
 
 
+def _list_id(value: str | None) -> ListId | Inbox | None:
+    if value is None:
+        return None
+    if value == INBOX.value:
+        return INBOX
+    try:
+        return ListId(UUID(value))
+    except ValueError:
+        raise InvalidParameter("list_id", "must be the id of one of your lists, or inbox") from None
+
+
 def parse_filter(
     *,
     completed: bool | None,
@@ -79,6 +99,7 @@ def parse_filter(
     due_before: str | None,
     due_after: str | None,
     q: str | None,
+    list_id: str | None = None,
 ) -> TaskFilter:
     return TaskFilter(
         completed=completed,
@@ -87,6 +108,7 @@ def parse_filter(
         due_before=_moment("due_before", due_before),
         due_after=_moment("due_after", due_after),
         text=_text(q),
+        list_id=_list_id(list_id),
     )
 
 

@@ -6,6 +6,7 @@ import re
 from typing import Final
 
 from taskhub.domain.errors import InvalidParameter
+from taskhub.domain.lists import TaskList
 from taskhub.domain.model import Task
 from taskhub.domain.preconditions import VersionCondition
 
@@ -15,7 +16,7 @@ _MAX_HEADER_LENGTH: Final = 1024
 _MAX_VERSION_DIGITS: Final = 18
 
 
-def etag(task: Task) -> str:
+def etag(task: Task | TaskList) -> str:
     return f'"{task.version}"'
 
 
@@ -50,7 +51,7 @@ def if_match_condition(header: str | None) -> VersionCondition | None:
     return VersionCondition(frozenset(versions))
 
 
-def if_none_match_hits(header: str | None, task: Task) -> bool:
+def if_none_match_hits(header: str | None, task: Task | TaskList) -> bool:
     """`If-None-Match` on a read: True when the client's copy is current (answer 304)."""
     if header is None:
         return False

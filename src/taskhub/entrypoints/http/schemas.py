@@ -30,6 +30,7 @@ from taskhub.domain.model import (
     TaskContent,
     TaskPatch,
 )
+from taskhub.ports.repositories import Change
 
 # Trimmed fields carry no length or pattern here: their rules are about what is left after
 # trimming, which the domain checks (TaskContent), naming the field. The body size limit bounds
@@ -74,6 +75,15 @@ TimeZone = Annotated[
 ]
 
 
+ListIdField = Annotated[
+    UUID,
+    Meta(
+        description="One of your lists, or null for the inbox. Another user's, an unknown or a "
+        "deleted list is refused alike (422 on `list_id`)."
+    ),
+]
+
+
 class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Request bodies refuse unknown fields: a typo must not be silently ignored."""
 
@@ -89,6 +99,7 @@ WRITABLE: Final[dict[str, Any]] = {
     "due_at": DueAt | None,
     "time_zone": TimeZone | None,
     "tags": Tags,
+    "list_id": ListIdField | None,
 }
 
 
@@ -157,6 +168,13 @@ def _read_fields() -> list[tuple[str, Any]]:
 _NOT_SHOWN: Final = frozenset({"owner_id"})
 _READ_TYPES: Final[dict[str, Any]] = {
     "version": Annotated[int, Meta(ge=1, description="+1 on every change; the ETag is its quoted value.")],
+    "position": Annotated[
+        str,
+        Meta(
+            description="Read-only, opaque: orders the task among its siblings (same list) when "
+            "compared as byte strings; ties broken by id."
+        ),
+    ],
 }
 # A task as the API shows it: every field of the domain's Task (content spread), in their order.
 TaskRead = msgspec.defstruct("TaskRead", _read_fields(), kw_only=True)
@@ -178,12 +196,12 @@ def _compile_from_domain() -> Callable[[Task], msgspec.Struct]:
 task_read: Final = _compile_from_domain()
 
 
-class TaskList(msgspec.Struct, kw_only=True):
+class TasksPage(msgspec.Struct, kw_only=True):
     items: list[TaskRead]  # type: ignore[valid-type]
     next_cursor: str | None
 
     @classmethod
-    def from_page(cls, page: TaskPage) -> TaskList:
+    def from_page(cls, page: TaskPage) -> TasksPage:
         return cls(items=[task_read(t) for t in page.items], next_cursor=page.next_cursor)
 
 
@@ -208,6 +226,7 @@ class ChangeFeed(msgspec.Struct, kw_only=True):
                     task=task_read(c.task) if c.task else None,
                 )
                 for c in page.changes
+                if isinstance(c, Change)
             ],
             next_since=page.next_since,
             has_more=page.has_more,

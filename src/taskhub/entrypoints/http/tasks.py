@@ -33,8 +33,8 @@ from taskhub.entrypoints.http.problems import problem_responses
 from taskhub.entrypoints.http.schemas import (
     ChangeFeed,
     TaskCreate,
-    TaskList,
     TaskReplace,
+    TasksPage,
     TaskUpdate,
     fields_of,
     task_read,
@@ -89,7 +89,8 @@ Cursor = Annotated[
 SortParameter = Annotated[
     str,
     QueryParameter(
-        description="Field to sort by, `-` for descending; ties broken by id; tasks without due date last",
+        description="Field to sort by, `-` for descending; ties broken by id; tasks without due date "
+        "last; `position` is the manual order of siblings",
         enum=SORT_VALUES,
     ),
 ]
@@ -189,9 +190,23 @@ class TaskController(Controller):
                 max_length=SEARCH_MAX_LENGTH,
             ),
         ] = None,
-    ) -> Response[TaskList]:
+        list_id: Annotated[
+            str | None,
+            QueryParameter(
+                description="Only the tasks of this list (its id), or `inbox` for the tasks in no list; "
+                "an id that is not one of yours gives an empty page",
+                max_length=64,
+            ),
+        ] = None,
+    ) -> Response[TasksPage]:
         wanted = parse_filter(
-            completed=completed, priority=priority, tag=tag, due_before=due_before, due_after=due_after, q=q
+            completed=completed,
+            priority=priority,
+            tag=tag,
+            due_before=due_before,
+            due_after=due_after,
+            q=q,
+            list_id=list_id,
         )
         page = await tasks.list(
             request.user, wanted=wanted, sort=parse_sort(sort), limit=limit, cursor=cursor
@@ -201,7 +216,7 @@ class TaskController(Controller):
             headers["Link"] = next_page_link(
                 request.url.path, request.query_params.multi_items(), page.next_cursor
             )
-        return Response(TaskList.from_page(page), headers=headers)
+        return Response(TasksPage.from_page(page), headers=headers)
 
     @get(
         "/changes",

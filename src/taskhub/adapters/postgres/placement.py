@@ -1,0 +1,47 @@
+"""Where a task goes among its siblings, in SQL: last, as the domain's placement rule says
+(`REVISION.placement`, `positions.key_after`). `taskhub_position_after` is `key_after` in
+PL/pgSQL (migration 0006, position_sql.py); the last sibling's key is read from the position
+index, backwards, one row.
+
+Two creates that race for the end of one sibling set may read the same last key and take the
+same one: siblings with one key are ordered by id, and the first move among them gives the set
+fresh keys (domain/ordering.py). Moves themselves run under the owner's lock and never collide.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sqlalchemy import ColumnElement, bindparam, func, literal, select
+
+from taskhub.adapters.postgres.tables import tasks
+from taskhub.domain.positions import FIRST
+
+# The siblings, under a name of their own: inside an UPDATE of `tasks` the subquery must not be
+# correlated with the row being updated.
+_SIBLING: Final = tasks.alias("sibling")
+
+
+def in_list(table: Any, parameter: str, *, inbox: bool) -> ColumnElement[bool]:
+    """Rows of `table` in the list named by `parameter`, or in the inbox."""
+    column: ColumnElement[Any] = table.c.list_id
+    if inbox:
+        return column.is_(None)
+    return column == bindparam(parameter, type_=tasks.c.list_id.type)
+
+
+def last_place(owner_parameter: str, list_parameter: str, *, inbox: bool) -> ColumnElement[Any]:
+    """The key right after the owner's last live sibling's in that list (or the inbox): FIRST if
+    none. The parameters name the owner and the list."""
+    last = (
+        select(_SIBLING.c.position)
+        .where(
+            _SIBLING.c.owner_id == bindparam(owner_parameter, type_=tasks.c.owner_id.type),
+            in_list(_SIBLING, list_parameter, inbox=inbox),
+            _SIBLING.c.deleted_at.is_(None),
+        )
+        .order_by(_SIBLING.c.position.collate("C").desc(), _SIBLING.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(func.taskhub_position_after(last), literal(FIRST, type_=tasks.c.position.type))
