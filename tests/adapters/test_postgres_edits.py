@@ -1,6 +1,7 @@
 """Writes at PostgreSQL: how many statements each one sends (on Neon, each is a network hop): one
-for a create, an edit, a completion, a deletion; the statements of an idempotent write are
-counted too."""
+for a create and for an edit of a task's own fields; a write that may reach the task's tree (a
+completion, a reopening, a PUT, a deletion) holds the owner, reads the subtree, then writes, in
+one transaction; the statements of an idempotent write are counted too."""
 
 from __future__ import annotations
 
@@ -66,16 +67,28 @@ async def test_an_edit_that_changes_the_task_is_one_statement(
     assert [s.split()[0] for s in statements] == ["UPDATE"]
 
 
-async def test_a_deletion_is_one_statement(service: TaskService, statements: list[str]) -> None:
+# A write that reaches the tree, for a top-level task without subtasks: the owner's lock, the
+# subtree (the task alone), its one write.
+_HELD_WRITE = ["BEGIN", "SELECT pg_advisory_xact_lock", "WITH RECURSIVE", "UPDATE tasks", "COMMIT"]
+
+
+def _heads(statements: list[str]) -> list[str]:
+    """Each statement's first words: its verb, and what it acts on or calls."""
+    return [" ".join(s.rstrip(";").replace("(", " ").split()[:2]) for s in statements]
+
+
+async def test_a_deletion_holds_the_owner_reads_the_subtree_and_tombstones_it(
+    service: TaskService, statements: list[str]
+) -> None:
     owner = user()
     task = await created(service, owner)
     statements.clear()
     await service.delete(owner, task.id, VersionCondition.one_of(1))
-    assert [s.split()[0] for s in statements] == ["UPDATE"]
+    assert _heads(statements) == _HELD_WRITE
 
 
 @pytest.mark.parametrize("edit", ["complete", "reopen", "replace"])
-async def test_completing_reopening_and_replacing_are_one_statement_each(
+async def test_completing_reopening_and_replacing_hold_the_owner_and_read_the_subtree_first(
     service: TaskService, statements: list[str], edit: str
 ) -> None:
     owner = user()
@@ -87,7 +100,7 @@ async def test_completing_reopening_and_replacing_are_one_statement_each(
     else:
         await getattr(service, edit)(owner, task.id)
 
-    assert len(statements) == 1
+    assert _heads(statements) == _HELD_WRITE
 
 
 async def test_an_edit_that_changes_nothing_reads_to_answer_and_writes_nothing(

@@ -216,7 +216,6 @@ def _locking_revision(patch: TaskPatch, condition: VersionCondition | None = Non
         DELETE_IF_VERSION.locking,
         _locking_revision(TaskPatch.of(title="t")),
         _locking_revision(TaskPatch.of(completed=True, tags=("a",)), VersionCondition.one_of(1)),
-        _locking_revision(TaskPatch.of(list_id=None)),
     ],
     ids=[
         "insert",
@@ -225,7 +224,6 @@ def _locking_revision(patch: TaskPatch, condition: VersionCondition | None = Non
         "delete-if-version",
         "revision",
         "revision-if-version",
-        "revision-to-inbox",
     ],
 )
 async def test_a_write_taking_the_lock_draws_its_change_number_only_under_it(

@@ -14,8 +14,8 @@ import pytest
 
 from taskhub.adapters.postgres.listing import listing
 from taskhub.adapters.postgres.migrations import upgrade
-from taskhub.domain.listing import PageKey, Sort, TaskFilter
-from taskhub.domain.model import Priority, TaskId, UserId
+from taskhub.domain.listing import INBOX, TOP_LEVEL, PageKey, Sort, TaskFilter
+from taskhub.domain.model import ListId, Priority, TaskId, UserId
 from taskhub.entrypoints.http.listing import SORT_VALUES
 from taskhub.ports.repositories import TaskQuery
 from tests.conftest import plain_dsn
@@ -136,3 +136,72 @@ async def test_a_filtered_or_searched_page_reads_the_callers_rows_only(
     assert scans
     for scan in scans:
         assert "owner_id" in scan.get("Index Cond", ""), scan
+
+
+# The heavy user's tasks in places: 20 lists, half the tasks in one of them, and three of every ten
+# a subtask of the task before them.
+PLACES_SEED = [
+    """
+    INSERT INTO lists (id, owner_id, name, position, created_at, updated_at)
+    SELECT gen_random_uuid(), $1, 'list ' || n, 'a' || chr(65 + n), now(), now()
+    FROM generate_series(0, 19) AS n
+    """,
+    """
+    WITH numbered AS (
+             SELECT id, row_number() OVER (ORDER BY created_at, id) AS i FROM tasks WHERE owner_id = $1
+         ),
+         places AS (SELECT id, row_number() OVER (ORDER BY position) - 1 AS n FROM lists WHERE owner_id = $1)
+    UPDATE tasks SET list_id = places.id
+    FROM numbered JOIN places ON places.n = numbered.i % 40
+    WHERE tasks.id = numbered.id
+    """,
+    """
+    WITH numbered AS (
+        SELECT id, row_number() OVER (ORDER BY created_at, id) AS i FROM tasks WHERE owner_id = $1
+    )
+    UPDATE tasks SET parent_id = parent.id
+    FROM numbered AS child JOIN numbered AS parent ON parent.i = child.i - child.i % 10
+    WHERE tasks.id = child.id AND child.i % 10 BETWEEN 1 AND 3 AND parent.i > 0
+    """,
+]
+
+
+@pytest.fixture(scope="module")
+async def placed(seeded: asyncpg.Connection) -> dict[str, TaskFilter]:
+    for statement in PLACES_SEED:
+        await seeded.execute(statement, HEAVY)
+    await seeded.execute("ANALYZE tasks")
+    list_id = await seeded.fetchval(
+        "SELECT list_id FROM tasks WHERE owner_id = $1 AND list_id IS NOT NULL LIMIT 1", HEAVY
+    )
+    parent_id = await seeded.fetchval(
+        "SELECT parent_id FROM tasks WHERE owner_id = $1 AND parent_id IS NOT NULL LIMIT 1", HEAVY
+    )
+    return {
+        "list": TaskFilter(list_id=ListId(list_id)),
+        "inbox": TaskFilter(list_id=INBOX),
+        "parent": TaskFilter(parent_id=TaskId(parent_id)),
+        "top-level": TaskFilter(parent_id=TOP_LEVEL),
+        "list-top-level": TaskFilter(list_id=ListId(list_id), parent_id=TOP_LEVEL),
+    }
+
+
+@pytest.mark.parametrize("place", ["list", "inbox", "parent", "top-level", "list-top-level"])
+@pytest.mark.parametrize("sort", SORT_VALUES)
+async def test_a_page_of_one_place_is_read_from_an_index_of_the_callers_rows(
+    seeded: asyncpg.Connection, placed: dict[str, TaskFilter], place: str, sort: str
+) -> None:
+    root = await plan(seeded, TaskQuery(filter=placed[place], sort=Sort.parse(sort), limit=51))
+    assert_uses_an_index(root)
+    for scan in (n for n in nodes(root) if "Index Name" in n):
+        assert "owner_id" in scan.get("Index Cond", ""), scan
+
+
+@pytest.mark.parametrize("place", ["list", "parent"])
+async def test_a_places_tasks_in_position_order_come_straight_from_its_position_index(
+    seeded: asyncpg.Connection, placed: dict[str, TaskFilter], place: str
+) -> None:
+    root = await plan(seeded, TaskQuery(filter=placed[place], sort=Sort.parse("position"), limit=51))
+    names = {n.get("Index Name") for n in nodes(root)} - {None}
+    assert names == {"ix_tasks_owner_list_position" if place == "list" else "ix_tasks_owner_parent_position"}
+    assert "Sort" not in {n["Node Type"] for n in nodes(root)}

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taskhub.domain.model import CONTENT_FIELD_NAMES, ListId, Priority, Task, TaskContent, TaskPatch
+from taskhub.domain.model import CONTENT_FIELD_NAMES, REVISION, ListId, Priority, Task, TaskContent, TaskPatch
 from taskhub.domain.preconditions import VersionCondition
 from tests.conftest import Storage
 from tests.factories import T0, make_list, make_task, task_id, user
@@ -30,12 +30,17 @@ VALUES = {
     "due_at": st.none() | st.sampled_from([T0, T0 + timedelta(days=1)]),
     "time_zone": st.none() | st.sampled_from(["Europe/Paris", "Asia/Tokyo"]),
     "tags": st.sampled_from([(), ("home",), ("home", "urgent"), ("urgent", "home")]),
+}
+# The task's place is no revision's (a change of place is saved whole, after its tree is decided):
+# a task is drawn in a list or the inbox, and revised where it is.
+PLACE = {
     # Stand-ins for two lists made for each example's owner (`_in_lists`).
     "list_id": st.sampled_from([None, LIST_A, LIST_B]),
+    "parent_id": st.none(),
 }
-contents = st.builds(TaskContent, **VALUES)
+contents = st.builds(TaskContent, **VALUES, **PLACE)
 patches = (
-    st.dictionaries(st.sampled_from(CONTENT_FIELD_NAMES), st.none(), max_size=len(VALUES))
+    st.dictionaries(st.sampled_from(sorted(VALUES)), st.none(), max_size=len(VALUES))
     .flatmap(lambda names: st.fixed_dictionaries({name: VALUES[name] for name in names}))
     .map(lambda values: TaskPatch.of(**values).validated())
 )
@@ -45,7 +50,16 @@ conditions = (
 
 
 def test_every_content_field_is_drawn() -> None:
-    assert set(VALUES) == set(CONTENT_FIELD_NAMES)
+    assert set(VALUES) | set(PLACE) == set(CONTENT_FIELD_NAMES)
+    assert set(PLACE) == set(REVISION.placement.scope)
+
+
+@pytest.mark.parametrize("place", [{"list_id": None}, {"parent_id": None}])
+async def test_a_revision_refuses_to_change_the_tasks_place(storage: Storage, place: dict[str, Any]) -> None:
+    task = await _stored(storage, TaskContent(title="Buy milk"))
+    async with storage.uow() as uow:
+        with pytest.raises(ValueError, match="place"):
+            uow.tasks.revise(task.owner_id, task.id, TaskPatch.of(**place), now=LATER)
 
 
 async def _stored(storage: Storage, content: TaskContent) -> Task:
@@ -80,8 +94,7 @@ async def test_a_revision_in_place_is_the_domains_or_nothing_at_all(
     in_a_transaction: bool,
 ) -> None:
     task, patch = await _in_lists(storage, content, patch)
-    # The task is its owner's only one: wherever it goes, it has no siblings there.
-    expected = task.revised(patch, LATER, last_sibling=lambda _: None)
+    expected = task.revised(patch, LATER)
     applies = expected is not task and (condition is None or condition.allows(task.version))
 
     async with storage.uow() as uow:

@@ -45,6 +45,7 @@ _REFLECTION_GAPS = {
     "ix_tasks_owner_list_position",
     "ix_tasks_owner_position",
     "ix_lists_owner_position",
+    "ix_tasks_owner_parent_position",
 }
 
 
@@ -119,6 +120,16 @@ async def test_the_position_indexes_order_keys_byte_wise_over_live_rows(database
         definition = await _run_sync(database_url, lambda c, name=name: _index_definition(c, name))
         assert columns in definition, definition
         assert "WHERE (deleted_at IS NULL)" in definition
+
+
+async def test_the_subtask_index_orders_a_parents_children_byte_wise_and_holds_only_subtasks(
+    database_url: str,
+) -> None:
+    definition = await _run_sync(
+        database_url, lambda c: _index_definition(c, "ix_tasks_owner_parent_position")
+    )
+    assert '(owner_id, parent_id, "position" COLLATE "C", id)' in definition
+    assert "WHERE ((deleted_at IS NULL) AND (parent_id IS NOT NULL))" in definition
 
 
 async def test_idempotency_records_made_before_0005_replay_their_task_after_it(

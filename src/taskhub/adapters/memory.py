@@ -8,16 +8,17 @@ state on commit only. So, as with PostgreSQL, nothing is kept without `commit()`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
 from taskhub.adapters.memory_search import compile_query, words
-from taskhub.domain.listing import INBOX, SortValue, TaskFilter, sort_value
+from taskhub.domain.listing import INBOX, TOP_LEVEL, SortValue, TaskFilter, sort_value
 from taskhub.domain.lists import TaskList
-from taskhub.domain.model import REVISION, ListId, Task, TaskId, TaskPatch, UserId
+from taskhub.domain.model import REVISION, UNPLACED, ListId, Task, TaskId, TaskPatch, UserId
+from taskhub.domain.ordering import Sibling
 from taskhub.domain.positions import key_after
 from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.deferred import Deferred
@@ -74,6 +75,9 @@ class _State:
         if task is None or task.owner_id != owner or task_id in self.deleted_at:
             return None
         return task
+
+    def live_tasks(self, owner: UserId) -> list[Task]:
+        return [t for t in self.tasks.values() if t.owner_id == owner and t.id not in self.deleted_at]
 
     def last_sibling(self, task: Task) -> str | None:
         """The last key among the live tasks that share `task`'s place (itself left out)."""
@@ -137,6 +141,10 @@ def _matches(task: Task, wanted: TaskFilter) -> bool:
         return False
     if wanted.list_id is not None and content.list_id != (
         None if wanted.list_id is INBOX else wanted.list_id
+    ):
+        return False
+    if wanted.parent_id is not None and content.parent_id != (
+        None if wanted.parent_id is TOP_LEVEL else wanted.parent_id
     ):
         return False
     if wanted.text is not None:
@@ -226,7 +234,7 @@ class InMemoryTaskRepository:
         def add(state: _State) -> None:
             if task.id in state.tasks:
                 raise ValueError("duplicate task id")
-            placed = task.placed(key_after(state.last_sibling(task)))
+            placed = task if task.position != UNPLACED else task.placed(key_after(state.last_sibling(task)))
             state.tasks[task.id] = placed
             state.next_sequence(task.id)
             answer.resolve(placed)
@@ -243,13 +251,15 @@ class InMemoryTaskRepository:
         now: datetime,
         condition: VersionCondition | None = None,
     ) -> Deferred[Task | None]:
+        if any(name in REVISION.placement.scope for name, _ in patch):
+            raise ValueError("a change of place is saved whole, after its tree is decided")
         answer: Deferred[Task | None] = Deferred()
 
         def revise(state: _State) -> None:
             current = state.live(owner, task_id)
             revised = None
             if current is not None and (condition is None or condition.allows(current.version)):
-                revised = current.revised(patch, now, last_sibling=state.last_sibling)
+                revised = current.revised(patch, now)
                 if revised is current:
                     revised = None
                 else:
@@ -259,6 +269,55 @@ class InMemoryTaskRepository:
 
         self._unit.wait(revise)
         return answer
+
+    async def subtree(self, owner: UserId, task_id: TaskId) -> list[Task]:
+        state = self._unit.flushed_state()
+        root = state.live(owner, task_id)
+        level = [] if root is None else [root]
+        family: list[Task] = []
+        while level:
+            family += level
+            parents = {parent.id for parent in level}
+            level = in_order(child for child in state.live_tasks(owner) if child.content.parent_id in parents)
+        return family
+
+    async def lineage(self, owner: UserId, task_id: TaskId) -> list[Task]:
+        state = self._unit.flushed_state()
+        family: list[Task] = []
+        task = state.live(owner, task_id)
+        while task is not None and task not in family:
+            family.append(task)
+            parent = task.content.parent_id
+            task = None if parent is None else state.live(owner, parent)
+        return family
+
+    async def siblings(
+        self, owner: UserId, list_id: ListId | None, parent_id: TaskId | None
+    ) -> list[Sibling]:
+        state = self._unit.flushed_state()
+        place = (None, parent_id) if parent_id is not None else (list_id, None)
+        return [
+            Sibling(task.id, task.position)
+            for task in in_order(
+                task
+                for task in state.live_tasks(owner)
+                if (None if parent_id is not None else task.content.list_id, task.content.parent_id) == place
+            )
+        ]
+
+    async def last_position(
+        self, owner: UserId, list_id: ListId | None, parent_id: TaskId | None
+    ) -> str | None:
+        siblings = await self.siblings(owner, list_id, parent_id)
+        return max((s.position for s in siblings), key=str.encode, default=None)
+
+    def save(self, task: Task) -> None:
+        def save(state: _State) -> None:
+            if state.live(task.owner_id, task.id) is not None:
+                state.tasks[task.id] = task
+                state.next_sequence(task.id)
+
+        self._unit.wait(save)
 
     def delete(
         self, owner: UserId, task_id: TaskId, *, at: datetime, condition: VersionCondition | None = None
@@ -358,6 +417,11 @@ class InMemoryListRepository:
 
         self._unit.wait(purge)
         return answer
+
+
+def in_order(tasks: Iterable[Task]) -> list[Task]:
+    """Siblings in their order: by key byte-wise, ties broken by id."""
+    return sorted(tasks, key=lambda task: (task.position.encode(), task.id))
 
 
 def _tombstone(state: _State, task: Task, at: datetime) -> None:

@@ -5,8 +5,11 @@ commits it, and the step's settlement turns what the store answered into the use
 reading the task when the store wrote nothing. With an Idempotency-Key the same happens inside
 the key's transaction (idempotency.py), the answer stored with it.
 
-Every change to a task (PUT, PATCH, complete, reopen) is a `TaskPatch` applied by the domain's
-revision rule (`Task.revised`), which the store applies in place, in one statement (`revise`).
+Every change to a task (PUT, PATCH, complete, reopen, move) is a `TaskPatch` applied by the
+domain's revision rule (`Task.revised`). A change of the task's own fields only (a title, a due
+date) is applied by the store in place, in one statement (`revise`); a change that may reach the
+task's tree (its list, parent, position or completion) and a deletion (which takes the subtree)
+read the tree under the owner's lock and save what changed (task_tree.py).
 """
 
 from __future__ import annotations
@@ -17,21 +20,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final, TypeVar
 
+from taskhub.application import task_tree as tree
 from taskhub.application.cursors import decode_cursor, decode_sync_token, encode_cursor, encode_sync_token
 from taskhub.application.idempotency import DEFAULT_IDEMPOTENCY_TTL, Idempotency, Outcome, fingerprint
 from taskhub.application.operation_log import logged
 from taskhub.application.retry import RetryPolicy, retried
 from taskhub.domain.errors import (
     EditConflict,
-    FieldError,
     InvalidParameter,
-    InvalidTask,
     PreconditionFailed,
     SyncTokenExpired,
     TaskNotFound,
 )
 from taskhub.domain.listing import NEWEST_FIRST, PageKey, Sort, TaskFilter, sort_value
-from taskhub.domain.model import ListId, Task, TaskId, TaskPatch, UserId
+from taskhub.domain.model import REVISION, ListId, Task, TaskId, TaskPatch, UserId
+from taskhub.domain.ordering import MoveTarget
 from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.clock import Clock
 from taskhub.ports.ids import IdGenerator
@@ -46,6 +49,7 @@ PAGE_SIZE_DEFAULT: Final = 50
 EDIT_ATTEMPTS: Final = 3
 _COMPLETE: Final = TaskPatch.of(completed=True)
 _REOPEN: Final = TaskPatch.of(completed=False)
+_STAY: Final = TaskPatch()  # a move within the task's current place
 
 T = TypeVar("T")
 Lookup = Callable[[UserId, TaskId], Awaitable[Task | None]]
@@ -55,7 +59,9 @@ Settle = Callable[[Lookup], Awaitable[T]]
 Step = Callable[[UnitOfWork], Settle[T]]
 # What must hold before a step stages its writes, checked in its unit of work (which it may hold).
 Guard = Callable[[UnitOfWork], Awaitable[None]]
-NOT_YOUR_LIST: Final = "must be the id of one of your lists, or null for the inbox"
+# The fields whose change may reach other tasks of the tree: the task's place (its subtree goes
+# with it; its new ancestors may reopen) and its completion (descendants complete, ancestors reopen).
+REACHES_THE_TREE: Final = frozenset({*REVISION.placement.scope, "completed"})
 
 
 class _Moved(Exception):
@@ -170,6 +176,12 @@ class TaskService:
     @retried
     async def create(self, owner: UserId, fields: TaskPatch, key: str | None = None) -> Outcome[Task]:
         """A new task with `fields`, the others at their defaults."""
+        request = fingerprint("create", fields)
+        if fields.changes().get("parent_id") is not None:
+            task_id, now = self._ids.new_task_id(), self._clock.now()
+            return await self._held(
+                owner, key, request, lambda uow: tree.create(uow, owner, task_id, fields, now)
+            )
 
         def step(uow: UnitOfWork) -> Settle[Task]:
             task = Task.create(self._ids.new_task_id(), owner, fields.new_content(), self._clock.now())
@@ -181,7 +193,7 @@ class TaskService:
             return settle
 
         guard = _in_callers_list(owner, fields.changes().get("list_id"))
-        return await self._write_task(owner, key, fingerprint("create", fields), step, guard)
+        return await self._write_task(owner, key, request, step, guard)
 
     @logged("replace")
     @retried
@@ -189,13 +201,15 @@ class TaskService:
         self, owner: UserId, task_id: TaskId, fields: TaskPatch, condition: VersionCondition | None = None
     ) -> Outcome[Task]:
         """Every writable field set to `fields`' or, absent there, to its default (PUT)."""
-        return await self._edit(owner, task_id, TaskPatch.replacing(fields.new_content()), condition)
+        return await self._reshape(owner, task_id, TaskPatch.replacing(fields.new_content()), condition)
 
     @logged("patch")
     @retried
     async def patch(
         self, owner: UserId, task_id: TaskId, patch: TaskPatch, condition: VersionCondition | None = None
     ) -> Outcome[Task]:
+        if any(name in REACHES_THE_TREE for name, _ in patch):
+            return await self._reshape(owner, task_id, patch, condition)
         return await self._edit(owner, task_id, patch, condition)
 
     @logged("complete")
@@ -207,7 +221,7 @@ class TaskService:
         condition: VersionCondition | None = None,
         key: str | None = None,
     ) -> Outcome[Task]:
-        return await self._edit(owner, task_id, _COMPLETE, condition, key=key, operation="complete")
+        return await self._reshape(owner, task_id, _COMPLETE, condition, key=key, operation="complete")
 
     @logged("reopen")
     @retried
@@ -218,24 +232,65 @@ class TaskService:
         condition: VersionCondition | None = None,
         key: str | None = None,
     ) -> Outcome[Task]:
-        return await self._edit(owner, task_id, _REOPEN, condition, key=key, operation="reopen")
+        return await self._reshape(owner, task_id, _REOPEN, condition, key=key, operation="reopen")
+
+    @logged("move")
+    @retried
+    async def move(
+        self,
+        owner: UserId,
+        task_id: TaskId,
+        target: MoveTarget,
+        place: TaskPatch = _STAY,
+        condition: VersionCondition | None = None,
+    ) -> Outcome[Task]:
+        """Right after or before a sibling at the task's new place (`place`: a new `list_id`,
+        `parent_id`, or neither), or first there; its subtree goes with it."""
+        return await self._reshape(owner, task_id, place, condition, target=target)
 
     @logged("delete")
     @retried
     async def delete(self, owner: UserId, task_id: TaskId, condition: VersionCondition | None = None) -> None:
-        def step(uow: UnitOfWork) -> Settle[None]:
-            deleted = uow.tasks.delete(owner, task_id, at=self._clock.now(), condition=condition)
-
-            async def settle(lookup: Lookup) -> None:
-                if not deleted.value:
-                    await self._say_why_not(lookup, owner, task_id, condition)
-                    raise _Moved()
-
-            return settle
-
-        await self._again_if_moved(lambda: self._write(step))
+        """The task and its subtree."""
+        now = self._clock.now()
+        await self._held(owner, None, "", lambda uow: tree.delete(uow, owner, task_id, condition, now=now))
 
     # --- the one way every write goes ---------------------------------------------------------
+
+    async def _held(
+        self, owner: UserId, key: str | None, request: str, write: Callable[[UnitOfWork], Awaitable[Task]]
+    ) -> Outcome[Task]:
+        """A write that reads before it decides (task_tree.py), in one unit of work, committed;
+        with an Idempotency-Key, once per key."""
+        async with self._uow() as uow:
+            if key is not None:
+                return await self._idempotency.once(uow, owner, key, request, lambda: write(uow))
+            answer = await write(uow)
+            await uow.commit()
+        return Outcome(answer)
+
+    async def _reshape(
+        self,
+        owner: UserId,
+        task_id: TaskId,
+        patch: TaskPatch,
+        condition: VersionCondition | None,
+        *,
+        key: str | None = None,
+        operation: str = "edit",
+        target: MoveTarget | None = None,
+    ) -> Outcome[Task]:
+        """A change that may reach other tasks of the task's tree (its place, its completion):
+        decided on the tree as read under the owner's lock (task_tree.py)."""
+        patch = patch.validated()
+        now = self._clock.now()
+        request = fingerprint(operation, task_id, patch, condition)
+
+        async def write(uow: UnitOfWork) -> Task:
+            revised = await tree.revise(uow, owner, task_id, patch, condition, now=now, target=target)
+            return _owned(revised, owner)
+
+        return await self._held(owner, key, request, write)
 
     async def _write(self, step: Step[T], guard: Guard | None = None) -> Outcome[T]:
         """Guard, stage, commit, settle."""
@@ -321,16 +376,14 @@ class TaskService:
 
 
 def _in_callers_list(owner: UserId, list_id: ListId | None) -> Guard | None:
-    """For a task written into a list: the list must be one of the owner's live lists, and stay
-    so until the write commits (the owner is held, so a deletion of the list waits). Unknown,
-    deleted and another user's lists are refused alike: the answer reveals nothing."""
+    """For a task created in a list: the list must be one of the owner's live lists, and stay so
+    until the write commits (the owner is held, so a deletion of the list waits)."""
     if list_id is None:
         return None
 
     async def guard(uow: UnitOfWork) -> None:
         await uow.hold(owner)
-        if await uow.lists.get(owner, list_id) is None:
-            raise InvalidTask([FieldError("list_id", NOT_YOUR_LIST)])
+        await tree.check_list(uow, owner, list_id)
 
     return guard
 

@@ -61,6 +61,15 @@ class Inbox(enum.Enum):
 INBOX: Final = Inbox.INBOX
 
 
+class TopLevel(enum.Enum):
+    """The place of tasks that are nobody's subtask (a filter value next to a parent's id)."""
+
+    NONE = "none"
+
+
+TOP_LEVEL: Final = TopLevel.NONE
+
+
 @dataclass(frozen=True, slots=True)
 class TaskFilter:
     """Every condition must hold; None means "no condition"."""
@@ -73,6 +82,8 @@ class TaskFilter:
     text: str | None = None
     # One list's tasks, or the inbox's.
     list_id: ListId | Inbox | None = None
+    # One task's subtasks, or the top-level tasks.
+    parent_id: TaskId | TopLevel | None = None
 
     def canonical(self) -> str:
         """A stable text form, so a cursor can be bound to the filters it was made for."""
@@ -84,6 +95,7 @@ class TaskFilter:
             f"due_after={self.due_after.isoformat() if self.due_after else ''}",
             f"text={self.text or ''}",
             f"list={'' if self.list_id is None else getattr(self.list_id, 'value', self.list_id)}",
+            f"parent={'' if self.parent_id is None else getattr(self.parent_id, 'value', self.parent_id)}",
         ]
         return "\x1e".join(parts)
 

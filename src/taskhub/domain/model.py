@@ -98,6 +98,10 @@ class TaskContent:
     # The caller's list the task is in; None: the inbox. That the list is the caller's is checked
     # where lists are known (the use case, under the owner's lock), not by this field's rule.
     list_id: ListId | None = None
+    # The caller's task this one is a subtask of; None: a top-level task. That it is the caller's,
+    # in the same list, and no cycle or fifth level, is checked where tasks are known (tree.py,
+    # applied by the use case under the owner's lock), not by this field's rule.
+    parent_id: TaskId | None = None
 
     def __post_init__(self) -> None:
         normalised = _normalised({f.name: getattr(self, f.name) for f in CONTENT_FIELDS})
@@ -182,10 +186,10 @@ class Stamp:
 class Placement:
     """A server field that orders siblings (tasks with the same values of `scope`): when a change
     gives a task other siblings, it goes last among them (`positions.key_after` of the last
-    sibling's key); otherwise it keeps its place."""
+    sibling's key), unless the change names its key (a move); otherwise it keeps its place."""
 
     field: str = "position"
-    scope: tuple[str, ...] = ("list_id",)
+    scope: tuple[str, ...] = ("list_id", "parent_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,28 +240,44 @@ class Task:
 
     def siblings_scope(self) -> tuple[Any, ...]:
         """What a task's siblings share with it (`REVISION.placement.scope`)."""
-        return tuple(getattr(self.content, name) for name in REVISION.placement.scope)
+        return _scope(self.content)
 
-    def revised(self, patch: TaskPatch, now: datetime, *, last_sibling: LastSibling | None = None) -> Task:
+    def revised(
+        self,
+        patch: TaskPatch,
+        now: datetime,
+        *,
+        last_sibling: LastSibling | None = None,
+        position: str | None = None,
+    ) -> Task:
         """The task with `patch` applied, by the revision rule (`REVISION`): a new version at
-        `now`, stamps following their flags, placed last among its new siblings when it has new
-        ones (`last_sibling` gives their last key); the same task when the patch changes
-        nothing."""
+        `now`, stamps following their flags, at `position` when given (a move, or a subtask that
+        goes with its parent and keeps its key), else placed last among its new siblings when it
+        has new ones (`last_sibling` gives their last key); the same task when neither its content
+        nor its position changes."""
         content = patch.applied_to(self.content)
-        if content == self.content:
-            return self
-        changes: dict[str, Any] = {stamp.field: stamp.after(self, content, now) for stamp in REVISION.stamps}
-        changes |= {REVISION.clock: now, REVISION.counter: getattr(self, REVISION.counter) + 1}
-        revised = replace(self, content=content, **changes)
-        if revised.siblings_scope() != self.siblings_scope():
+        if position is None and _scope(content) != _scope(self.content):
             if last_sibling is None:
                 raise ValueError("a task given new siblings needs the last sibling's key")
-            placed: dict[str, Any] = {REVISION.placement.field: key_after(last_sibling(revised))}
-            revised = replace(revised, **placed)
-        return revised
+            position = key_after(last_sibling(replace(self, content=content)))
+        if position is None:
+            position = self.position
+        if content == self.content and position == self.position:
+            return self
+        changes: dict[str, Any] = {stamp.field: stamp.after(self, content, now) for stamp in REVISION.stamps}
+        changes |= {
+            REVISION.clock: now,
+            REVISION.counter: getattr(self, REVISION.counter) + 1,
+            REVISION.placement.field: position,
+        }
+        return replace(self, content=content, **changes)
 
     def placed(self, position: str) -> Task:
         return replace(self, position=position)
+
+
+def _scope(content: TaskContent) -> tuple[Any, ...]:
+    return tuple(getattr(content, name) for name in REVISION.placement.scope)
 
 
 # The key of the last live task among a task's siblings (the task itself left out), None if none.
@@ -352,6 +372,10 @@ def _list_id(value: ListId | None, errors: list[FieldError]) -> ListId | None:
     return value
 
 
+def _parent_id(value: TaskId | None, errors: list[FieldError]) -> TaskId | None:
+    return value
+
+
 def _tags(values: tuple[str, ...], errors: list[FieldError]) -> tuple[str, ...]:
     """Trimmed, duplicates removed (the first one kept, in place), then counted; an error names
     the first occurrence of the tag at fault, as the client sent it (`tags[3]`)."""
@@ -379,6 +403,7 @@ _FIELD_RULES: Final[Mapping[str, Callable[[Any, list[FieldError]], Any]]] = {
     "time_zone": _time_zone,
     "tags": _tags,
     "list_id": _list_id,
+    "parent_id": _parent_id,
 }
 
 

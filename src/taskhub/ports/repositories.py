@@ -11,6 +11,7 @@ from taskhub.domain.errors import TaskhubError
 from taskhub.domain.listing import NEWEST_FIRST, PageKey, Sort, TaskFilter
 from taskhub.domain.lists import TaskList
 from taskhub.domain.model import ListId, Task, TaskId, TaskPatch, UserId
+from taskhub.domain.ordering import Sibling
 from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.deferred import Deferred
 
@@ -93,8 +94,41 @@ class TaskRepository(Protocol):
     async def get(self, owner: UserId, task_id: TaskId) -> Task | None: ...
 
     def add(self, task: Task) -> Deferred[Task]:
-        """Store a new task, with a change number, last among its siblings: the task as stored
+        """Store a new task, with a change number, at its position if it has one (a use case that
+        holds the owner placed it), else last among its top-level siblings: the task as stored
         (its position given)."""
+        ...
+
+    # The tree and the order of a place, read by use cases that hold the owner
+    # (`UnitOfWork.hold`): what they answer stays true until the unit of work ends.
+
+    async def subtree(self, owner: UserId, task_id: TaskId) -> list[Task]:
+        """The owner's live task and its live descendants, each level after its parent's, a
+        level's tasks in their order; empty if there is no such task."""
+        ...
+
+    async def lineage(self, owner: UserId, task_id: TaskId) -> list[Task]:
+        """The owner's live task and its live ancestors, nearest first; empty if there is no
+        such task."""
+        ...
+
+    async def siblings(
+        self, owner: UserId, list_id: ListId | None, parent_id: TaskId | None
+    ) -> list[Sibling]:
+        """The owner's live tasks at a place, in their order (by key byte-wise, then id): the
+        children of `parent_id` (which share its list), or if None the top-level tasks of the list
+        (None: the inbox)."""
+        ...
+
+    async def last_position(
+        self, owner: UserId, list_id: ListId | None, parent_id: TaskId | None
+    ) -> str | None:
+        """The greatest key among `siblings` at that place, None if it has none."""
+        ...
+
+    def save(self, task: Task) -> None:
+        """Store a revised task of a held owner (every field as given: content, stamps, position,
+        version), with a change number, if it is live."""
         ...
 
     def revise(
@@ -108,7 +142,9 @@ class TaskRepository(Protocol):
     ) -> Deferred[Task | None]:
         """Revise the owner's live task by a validated `patch` as `Task.revised` does (a new
         version, a change number) if `condition` allows its version and the patch changes
-        something: the revised task; otherwise None, having written nothing."""
+        something: the revised task; otherwise None, having written nothing. The patch leaves the
+        task's place alone (no `list_id` or `parent_id`: a change of place touches its tree,
+        which a use case decides on, then `save`s); ValueError otherwise."""
         ...
 
     def delete(

@@ -34,7 +34,7 @@ from taskhub.adapters.postgres.tables import (
     tasks,
 )
 from taskhub.adapters.postgres.task_columns import COLUMNS
-from taskhub.domain.listing import INBOX, Inbox, Sort, SortField
+from taskhub.domain.listing import INBOX, TOP_LEVEL, Inbox, Sort, SortField, TopLevel
 from taskhub.domain.model import UserId
 from taskhub.ports.repositories import TaskQuery
 
@@ -55,6 +55,8 @@ class _ListingShape:
     text: bool
     # A list's tasks (True), the inbox's (INBOX), or any (False).
     in_list: bool | Inbox
+    # A task's subtasks (True), the top-level tasks (TOP_LEVEL), or any (False).
+    under: bool | TopLevel = False
 
 
 def listing(owner: UserId, query: TaskQuery) -> tuple[Prepared, dict[str, Any]]:
@@ -75,6 +77,8 @@ def listing(owner: UserId, query: TaskQuery) -> tuple[Prepared, dict[str, Any]]:
         parameters["text"] = wanted.text
     if wanted.list_id is not None and wanted.list_id is not INBOX:
         parameters["list_id"] = wanted.list_id
+    if wanted.parent_id is not None and wanted.parent_id is not TOP_LEVEL:
+        parameters["parent_id"] = wanted.parent_id
     undated = after is not None and query.sort.field is SortField.DUE_AT and after.value is None
     if after is not None:
         parameters["after_id"] = after.id
@@ -91,6 +95,7 @@ def listing(owner: UserId, query: TaskQuery) -> tuple[Prepared, dict[str, Any]]:
         due_after=wanted.due_after is not None,
         text=wanted.text is not None,
         in_list=INBOX if wanted.list_id is INBOX else wanted.list_id is not None,
+        under=TOP_LEVEL if wanted.parent_id is TOP_LEVEL else wanted.parent_id is not None,
     )
     return _listing_statement(shape), parameters
 
@@ -131,6 +136,10 @@ def _conditions(shape: _ListingShape) -> list[ColumnElement[bool]]:
         conditions.append(tasks.c.search_vector.op("@@")(query))
     if shape.in_list is not False:
         conditions.append(in_list(tasks, "list_id", inbox=shape.in_list is INBOX))
+    if shape.under is TOP_LEVEL:
+        conditions.append(tasks.c.parent_id.is_(None))
+    elif shape.under:
+        conditions.append(tasks.c.parent_id == bindparam("parent_id", type_=tasks.c.parent_id.type))
     return conditions
 
 

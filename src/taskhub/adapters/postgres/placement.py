@@ -30,18 +30,42 @@ def in_list(table: Any, parameter: str, *, inbox: bool) -> ColumnElement[bool]:
     return column == bindparam(parameter, type_=tasks.c.list_id.type)
 
 
-def last_place(owner_parameter: str, list_parameter: str, *, inbox: bool) -> ColumnElement[Any]:
-    """The key right after the owner's last live sibling's in that list (or the inbox): FIRST if
-    none. The parameters name the owner and the list."""
-    last = (
+def at_place(
+    table: Any, list_parameter: str, parent_parameter: str, *, inbox: bool, child: bool
+) -> list[ColumnElement[bool]]:
+    """Rows of `table` among the siblings of one place: the children of the task named by
+    `parent_parameter` (which share its list), or the top-level tasks of the list named by
+    `list_parameter` (or of the inbox)."""
+    if child:
+        return [table.c.parent_id == bindparam(parent_parameter, type_=tasks.c.parent_id.type)]
+    return [in_list(table, list_parameter, inbox=inbox), table.c.parent_id.is_(None)]
+
+
+def _last_sibling_key(
+    owner_parameter: str, list_parameter: str, parent_parameter: str, *, inbox: bool, child: bool
+) -> Any:
+    """The owner's last live sibling's key at a place (`at_place`), or NULL: a scalar subquery of
+    one row, read backwards from a position index."""
+    return (
         select(_SIBLING.c.position)
         .where(
             _SIBLING.c.owner_id == bindparam(owner_parameter, type_=tasks.c.owner_id.type),
-            in_list(_SIBLING, list_parameter, inbox=inbox),
+            *at_place(_SIBLING, list_parameter, parent_parameter, inbox=inbox, child=child),
             _SIBLING.c.deleted_at.is_(None),
         )
         .order_by(_SIBLING.c.position.collate("C").desc(), _SIBLING.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
+
+
+def last_key(*, inbox: bool, child: bool) -> Any:
+    """`_last_sibling_key` with the parameters `owner`, `list_id` and `parent_id`."""
+    return _last_sibling_key("owner", "list_id", "parent_id", inbox=inbox, child=child)
+
+
+def last_place(owner_parameter: str, list_parameter: str, *, inbox: bool) -> ColumnElement[Any]:
+    """The key right after the owner's last live top-level task's in that list (or the inbox):
+    FIRST if none. The parameters name the owner and the list."""
+    last = _last_sibling_key(owner_parameter, list_parameter, "", inbox=inbox, child=False)
     return func.coalesce(func.taskhub_position_after(last), literal(FIRST, type_=tasks.c.position.type))

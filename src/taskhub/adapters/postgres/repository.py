@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from taskhub.adapters.postgres.commands import Command, Session
+from taskhub.adapters.postgres.commands import Command, Session, ignore
 from taskhub.adapters.postgres.prepared import affected_rows
 from taskhub.adapters.postgres.revisions import revising
 from taskhub.adapters.postgres.task_reads import GET
 from taskhub.adapters.postgres.task_rows import to_task, values_of
+from taskhub.adapters.postgres.task_tree import INSERT_PLACED, LAST_KEY, LINEAGE, SAVE, SIBLINGS, SUBTREE
 from taskhub.adapters.postgres.task_writes import (
     DELETE,
     DELETE_IF_VERSION,
@@ -18,7 +19,8 @@ from taskhub.adapters.postgres.task_writes import (
     INSERT_INTO_LIST,
     PURGE_TOMBSTONES,
 )
-from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
+from taskhub.domain.model import REVISION, UNPLACED, ListId, Task, TaskId, TaskPatch, UserId
+from taskhub.domain.ordering import Sibling
 from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.deferred import Deferred
 
@@ -36,6 +38,12 @@ class PostgresTaskRepository:
 
     def add(self, task: Task) -> Deferred[Task]:
         answer: Deferred[Task] = Deferred()
+        if task.position != UNPLACED:
+            self._session.wait(
+                Command(INSERT_PLACED, values_of(task), "execute", ignore, owner=task.owner_id)
+            )
+            answer.resolve(task)
+            return answer
         write = INSERT_INTO_INBOX if task.content.list_id is None else INSERT_INTO_LIST
         self._session.wait(
             Command(
@@ -48,6 +56,34 @@ class PostgresTaskRepository:
         )
         return answer
 
+    async def subtree(self, owner: UserId, task_id: TaskId) -> list[Task]:
+        rows = await self._session.read(SUBTREE, {"task_id": task_id, "owner": owner}, "fetch")
+        return [to_task(row) for row in rows]
+
+    async def lineage(self, owner: UserId, task_id: TaskId) -> list[Task]:
+        rows = await self._session.read(LINEAGE, {"task_id": task_id, "owner": owner}, "fetch")
+        return [to_task(row) for row in rows]
+
+    async def siblings(
+        self, owner: UserId, list_id: ListId | None, parent_id: TaskId | None
+    ) -> list[Sibling]:
+        statement = SIBLINGS[(list_id is None, parent_id is not None)]
+        parameters = {"owner": owner, "list_id": list_id, "parent_id": parent_id}
+        rows = await self._session.read(statement, parameters, "fetch")
+        return [Sibling(row[0], row[1]) for row in rows]
+
+    async def last_position(
+        self, owner: UserId, list_id: ListId | None, parent_id: TaskId | None
+    ) -> str | None:
+        statement = LAST_KEY[(list_id is None, parent_id is not None)]
+        parameters = {"owner": owner, "list_id": list_id, "parent_id": parent_id}
+        key: str | None = await self._session.read(statement, parameters, "fetchval")
+        return key
+
+    def save(self, task: Task) -> None:
+        parameters = values_of(task) | {"owner": task.owner_id}
+        self._session.wait(Command(SAVE, parameters, "execute", ignore, owner=task.owner_id))
+
     def revise(
         self,
         owner: UserId,
@@ -57,6 +93,8 @@ class PostgresTaskRepository:
         now: datetime,
         condition: VersionCondition | None = None,
     ) -> Deferred[Task | None]:
+        if any(name in REVISION.placement.scope for name, _ in patch):
+            raise ValueError("a change of place is saved whole, after its tree is decided")
         answer: Deferred[Task | None] = Deferred()
         statement = revising(owner, task_id, patch, now=now, condition=condition)
         if statement is None:

@@ -4,8 +4,10 @@ The statement is generated from the domain's revision rule (`REVISION` in domain
 one `Task.revised` applies: the fields the patch sets, each stamp following its flag (set to the
 revision's time when the flag turns true, cleared when it turns false, kept otherwise), the
 revision's time, the counter + 1, and a change number; and nothing at all when the patch changes
-no field (the same test as `Task.revised`'s comparison of contents). A Hypothesis contract test
-holds this statement and `Task.revised` to the same results (tests/contract/test_revisions.py).
+no field (the same test as `Task.revised`'s comparison of contents). Never the task's place: a
+change of list or parent touches the task's tree, which the use case decides on and saves.
+A Hypothesis contract test holds this statement and `Task.revised` to the same results
+(tests/contract/test_revisions.py).
 
 One statement per shape (the fields set, If-Match or not, locking or plain), built on first use.
 """
@@ -20,7 +22,6 @@ from typing import Any
 from sqlalchemy import bindparam, case, null, or_, update
 
 from taskhub.adapters.postgres.change_lock import LOCKED, NEXT_CHANGE
-from taskhub.adapters.postgres.placement import last_place
 from taskhub.adapters.postgres.prepared import Prepared
 from taskhub.adapters.postgres.tables import tasks
 from taskhub.adapters.postgres.task_columns import BY_ID_AND_OWNER, COLUMNS
@@ -35,8 +36,6 @@ class _Shape:
     fields: tuple[str, ...]
     versioned: bool
     locking: bool
-    # The patch moves the task to the inbox (its new list_id is null): placed by another query.
-    to_inbox: bool = False
 
 
 def revising(
@@ -54,10 +53,9 @@ def revising(
     if versions is not None:
         parameters["versions"] = sorted(versions)
     fields = tuple(name for name, _ in patch)
-    to_inbox = any(name in REVISION.placement.scope and value is None for name, value in patch)
     write = Write(
-        plain=_statement(_Shape(fields, versions is not None, locking=False, to_inbox=to_inbox)),
-        locking=_statement(_Shape(fields, versions is not None, locking=True, to_inbox=to_inbox)),
+        plain=_statement(_Shape(fields, versions is not None, locking=False)),
+        locking=_statement(_Shape(fields, versions is not None, locking=True)),
     )
     return write, parameters
 
@@ -72,17 +70,8 @@ def _statement(shape: _Shape) -> Prepared:
         if stamp.flag in new:
             flag, stamped = new[stamp.flag], tasks.c[stamp.field]
             values[stamp.field] = case((tasks.c[stamp.flag] == flag, stamped), (flag, now), else_=null())
-    scope = [name for name in REVISION.placement.scope if name in new]
-    if scope:
-        # Given new siblings, the task goes last among them; otherwise it keeps its place.
-        (moved,) = scope  # one scope field today: the list
-        values[REVISION.placement.field] = case(
-            (
-                tasks.c[moved].is_distinct_from(new[moved]),
-                last_place("owner", f"new_{moved}", inbox=shape.to_inbox),
-            ),
-            else_=tasks.c[REVISION.placement.field],
-        )
+    if any(name in REVISION.placement.scope for name in new):
+        raise ValueError("a change of place is saved whole (TaskRepository.save), not revised")
     values |= {
         REVISION.clock: now,
         REVISION.counter: tasks.c[REVISION.counter] + 1,

@@ -179,6 +179,16 @@ Index(
     postgresql_where=_LIVE,
 )
 Index("ix_tasks_owner_position", tasks.c.owner_id, POSITION_SORT, tasks.c.id, postgresql_where=_LIVE)
+# Subtasks: a task's children in order (its subtree, where a new child goes, `parent_id=<id>`).
+# Only subtasks are in it, so a top-level task (most of them) costs it nothing to write.
+Index(
+    "ix_tasks_owner_parent_position",
+    tasks.c.owner_id,
+    tasks.c.parent_id,
+    POSITION_SORT,
+    tasks.c.id,
+    postgresql_where=text("deleted_at IS NULL AND parent_id IS NOT NULL"),
+)
 
 # A user's lists (domain/lists.py). Soft-deleted, numbered in the same change sequence as tasks
 # under the same owner lock, so /api/changes carries both in commit order.

@@ -22,6 +22,7 @@ TASK: Final[dict[str, Any]] = {
     "time_zone": "Europe/Paris",
     "tags": ["home", "shopping"],
     "list_id": None,
+    "parent_id": None,
     "created_at": "2026-12-01T09:30:00Z",
     "updated_at": "2026-12-01T09:30:00Z",
     "version": 1,

@@ -13,6 +13,7 @@ from msgspec import UNSET, Meta, UnsetType
 from taskhub.application.tasks import ChangePage
 from taskhub.domain.errors import FieldError, InvalidFields
 from taskhub.domain.lists import LIST_NAME_MAX_LENGTH, TaskList
+from taskhub.domain.model import TaskPatch
 from taskhub.domain.ordering import FIRST, MoveTarget
 from taskhub.entrypoints.http.schemas import TaskRead, task_read
 from taskhub.ports.repositories import Change
@@ -88,6 +89,23 @@ class MoveBody(_Body):
         if isinstance(self.before, UUID):
             return MoveTarget(before=self.before)
         return MoveTarget(after=self.after) if isinstance(self.after, UUID) else FIRST
+
+
+class TaskMoveBody(MoveBody):
+    """A task's move: where among its siblings, and optionally its new place (`list_id`,
+    `parent_id`; absent: unchanged). Changing only `list_id` of a subtask makes it top-level."""
+
+    list_id: UUID | None | UnsetType = UNSET
+    parent_id: UUID | None | UnsetType = UNSET
+
+    def place(self) -> TaskPatch:
+        return TaskPatch.of(
+            **{
+                name: getattr(self, name)
+                for name in ("list_id", "parent_id")
+                if getattr(self, name) is not UNSET
+            }
+        )
 
 
 class FeedEntry(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -12,12 +12,14 @@ from taskhub.domain.listing import (
     INBOX,
     SEARCH_MAX_LENGTH,
     TAG_FILTER_MAX_COUNT,
+    TOP_LEVEL,
     Inbox,
     Sort,
     SortField,
     TaskFilter,
+    TopLevel,
 )
-from taskhub.domain.model import TAG_MAX_LENGTH, ListId, Priority, has_control_characters
+from taskhub.domain.model import TAG_MAX_LENGTH, ListId, Priority, TaskId, has_control_characters
 
 SORT_VALUES = [f"{sign}{field.value}" for field in SortField for sign in ("", "-")]
 
@@ -91,6 +93,17 @@ def _list_id(value: str | None) -> ListId | Inbox | None:
         raise InvalidParameter("list_id", "must be the id of one of your lists, or inbox") from None
 
 
+def _parent_id(value: str | None) -> TaskId | TopLevel | None:
+    if value is None:
+        return None
+    if value == TOP_LEVEL.value:
+        return TOP_LEVEL
+    try:
+        return TaskId(UUID(value))
+    except ValueError:
+        raise InvalidParameter("parent_id", "must be the id of one of your tasks, or none") from None
+
+
 def parse_filter(
     *,
     completed: bool | None,
@@ -100,6 +113,7 @@ def parse_filter(
     due_after: str | None,
     q: str | None,
     list_id: str | None = None,
+    parent_id: str | None = None,
 ) -> TaskFilter:
     return TaskFilter(
         completed=completed,
@@ -109,6 +123,7 @@ def parse_filter(
         due_after=_moment("due_after", due_after),
         text=_text(q),
         list_id=_list_id(list_id),
+        parent_id=_parent_id(parent_id),
     )
 
 

@@ -84,6 +84,16 @@ ListIdField = Annotated[
 ]
 
 
+ParentIdField = Annotated[
+    UUID,
+    Meta(
+        description="Another of your tasks this one is a subtask of (same list, at most 4 levels), "
+        "or null for a top-level task. Self, a subtask of this task, a task in another list, a "
+        "fifth level, or a task that is not yours: 422 on `parent_id`."
+    ),
+]
+
+
 class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Request bodies refuse unknown fields: a typo must not be silently ignored."""
 
@@ -100,6 +110,7 @@ WRITABLE: Final[dict[str, Any]] = {
     "time_zone": TimeZone | None,
     "tags": Tags,
     "list_id": ListIdField | None,
+    "parent_id": ParentIdField | None,
 }
 
 
@@ -171,8 +182,8 @@ _READ_TYPES: Final[dict[str, Any]] = {
     "position": Annotated[
         str,
         Meta(
-            description="Read-only, opaque: orders the task among its siblings (same list) when "
-            "compared as byte strings; ties broken by id."
+            description="Read-only, opaque: orders the task among its siblings (same list and "
+            "parent) when compared as byte strings; ties broken by id."
         ),
     ],
 }

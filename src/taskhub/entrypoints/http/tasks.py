@@ -13,7 +13,7 @@ from litestar.params import Body, HeaderParameter, PathParameter, QueryParameter
 
 from taskhub.application.idempotency import Outcome
 from taskhub.application.tasks import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PAGE_SIZE_MIN, TaskService
-from taskhub.domain.errors import TaskNotFound
+from taskhub.domain.errors import InvalidTask, TaskNotFound
 from taskhub.domain.listing import SEARCH_MAX_LENGTH
 from taskhub.domain.model import Task, TaskId, UserId
 from taskhub.entrypoints.http.examples import (
@@ -26,6 +26,7 @@ from taskhub.entrypoints.http.examples import (
 )
 from taskhub.entrypoints.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from taskhub.entrypoints.http.idempotency import replay_headers, validated_key
+from taskhub.entrypoints.http.list_schemas import TaskMoveBody
 from taskhub.entrypoints.http.listing import SORT_VALUES, next_page_link, parse_filter, parse_sort
 from taskhub.entrypoints.http.openapi import MergePatchOperation
 from taskhub.entrypoints.http.preconditions import etag, if_match_condition, if_none_match_hits
@@ -70,6 +71,7 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+TaskMoveRequest = Annotated[TaskMoveBody, Body(media_type=RequestEncodingType.JSON)]
 # The bodies are made from the writable fields (schemas.py): a type checker cannot see their type.
 CreateBody = Annotated[TaskCreate, Body(media_type=RequestEncodingType.JSON, examples=CREATE_REQUEST)]  # type: ignore[valid-type]
 ReplaceBody = Annotated[TaskReplace, Body(media_type=RequestEncodingType.JSON, examples=REPLACE_REQUEST)]  # type: ignore[valid-type]
@@ -198,6 +200,14 @@ class TaskController(Controller):
                 max_length=64,
             ),
         ] = None,
+        parent_id: Annotated[
+            str | None,
+            QueryParameter(
+                description="Only the subtasks of this task (its id), or `none` for top-level tasks; "
+                "an id that is not one of yours gives an empty page",
+                max_length=64,
+            ),
+        ] = None,
     ) -> Response[TasksPage]:
         wanted = parse_filter(
             completed=completed,
@@ -207,6 +217,7 @@ class TaskController(Controller):
             due_after=due_after,
             q=q,
             list_id=list_id,
+            parent_id=parent_id,
         )
         page = await tasks.list(
             request.user, wanted=wanted, sort=parse_sort(sort), limit=limit, cursor=cursor
@@ -299,6 +310,26 @@ class TaskController(Controller):
         self, request: AuthedRequest, task_id: TaskIdPath, tasks: Tasks, if_match: IfMatch = None
     ) -> None:
         await tasks.delete(request.user, parse_task_id(task_id), if_match_condition(if_match))
+
+    @post(
+        "/{task_id:str}/move",
+        summary="Move a task after or before a sibling, or first; optionally to another list or parent",
+        status_code=200,
+        responses=task_response("The moved task", version=2) | _WRITE_ERRORS,
+    )
+    async def move(
+        self,
+        request: AuthedRequest,
+        task_id: TaskIdPath,
+        data: TaskMoveRequest,
+        tasks: Tasks,
+        if_match: IfMatch = None,
+    ) -> Response[Any]:
+        condition = if_match_condition(if_match)
+        target = data.target(InvalidTask)
+        return outcome_reply(
+            await tasks.move(request.user, parse_task_id(task_id), target, data.place(), condition)
+        )
 
     @post(
         "/{task_id:str}/complete",
