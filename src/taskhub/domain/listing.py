@@ -95,8 +95,10 @@ class TaskFilter:
             f"due_after={self.due_after.isoformat() if self.due_after else ''}",
             f"text={self.text or ''}",
             f"list={'' if self.list_id is None else getattr(self.list_id, 'value', self.list_id)}",
-            f"parent={'' if self.parent_id is None else getattr(self.parent_id, 'value', self.parent_id)}",
         ]
+        # Named only when set, so that a cursor made before the filter existed still binds.
+        if self.parent_id is not None:
+            parts.append(f"parent={getattr(self.parent_id, 'value', self.parent_id)}")
         return "\x1e".join(parts)
 
 
