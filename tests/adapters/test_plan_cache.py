@@ -18,7 +18,7 @@ from taskhub.adapters.postgres.change_lock import LOCK_PARAMETER, lock_name
 from taskhub.adapters.postgres.prepared import Prepared
 from taskhub.adapters.postgres.task_rows import values_of
 from taskhub.adapters.postgres.task_tree import LAST_KEY
-from taskhub.adapters.postgres.task_writes import INSERT_INTO_INBOX, INSERT_INTO_LIST
+from taskhub.adapters.postgres.task_writes import INSERT_TOP_LEVEL
 from taskhub.domain.model import ListId, Task, TaskContent, TaskId, UserId
 from tests.conftest import plain_dsn
 
@@ -57,8 +57,8 @@ async def _plans(connection: asyncpg.Connection, statement: Prepared) -> tuple[i
 @pytest.mark.parametrize(
     ("name", "statement", "in_a_list"),
     [
-        ("create in the inbox", INSERT_INTO_INBOX.locking, False),
-        ("create in a list", INSERT_INTO_LIST.locking, True),
+        ("create in the inbox", INSERT_TOP_LEVEL.locking, False),
+        ("create in a list", INSERT_TOP_LEVEL.locking, True),
         ("last key of a place", LAST_KEY[(True, False)], False),
     ],
 )

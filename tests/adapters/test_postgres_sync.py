@@ -16,8 +16,7 @@ from taskhub.adapters.postgres.revisions import revising
 from taskhub.adapters.postgres.task_writes import (
     DELETE,
     DELETE_IF_VERSION,
-    INSERT_INTO_INBOX,
-    INSERT_INTO_LIST,
+    INSERT_TOP_LEVEL,
 )
 from taskhub.adapters.system import SystemClock, TimeOrderedIdGenerator
 from taskhub.application.tasks import TaskService
@@ -210,8 +209,7 @@ def _locking_revision(patch: TaskPatch, condition: VersionCondition | None = Non
 @pytest.mark.parametrize(
     "statement",
     [
-        INSERT_INTO_INBOX.locking,
-        INSERT_INTO_LIST.locking,
+        INSERT_TOP_LEVEL.locking,
         DELETE.locking,
         DELETE_IF_VERSION.locking,
         _locking_revision(TaskPatch.of(title="t")),
@@ -219,7 +217,6 @@ def _locking_revision(patch: TaskPatch, condition: VersionCondition | None = Non
     ],
     ids=[
         "insert",
-        "insert-into-list",
         "delete",
         "delete-if-version",
         "revision",

@@ -13,6 +13,7 @@ import pytest
 from taskhub.adapters.system import TimeOrderedIdGenerator
 from taskhub.application.tasks import TaskService
 from taskhub.domain.errors import InvalidTask, PreconditionFailed, TaskNotFound
+from taskhub.domain.listing import Sort
 from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
 from taskhub.domain.ordering import FIRST, MoveTarget, Sibling
 from taskhub.domain.preconditions import VersionCondition
@@ -236,6 +237,23 @@ async def test_a_move_takes_one_new_key_between_its_neighbours_and_keeps_the_oth
     assert moved.version == 2
     assert await service.get(owner, first.id) == first
     assert await service.get(owner, second.id) == second
+
+
+async def test_a_move_that_rekeys_the_siblings_but_not_the_task_is_still_a_new_version_of_it(
+    storage: Storage,
+) -> None:
+    # Two siblings share a key (two creates that raced): placing m between them rekeys the set,
+    # and here m's own fresh key happens to be the one it had.
+    owner, service = user(), tasks_on(storage)
+    a, b, c, m = (make_task(owner, title) for title in ("a", "b", "c", "m"))
+    b, c = sorted([b, c], key=lambda t: t.id)
+    await storage.add(a.placed("a0"), b.placed("a1"), c.placed("a1"), m.placed("a2"))
+
+    moved = (await service.move(owner, m.id, MoveTarget(after=b.id))).value
+
+    assert moved.version == 2
+    listed = (await service.list(owner, sort=Sort.parse("position"))).items
+    assert [t.id for t in listed] == [a.id, b.id, m.id, c.id]
 
 
 async def test_a_move_to_where_the_task_already_is_changes_nothing(storage: Storage) -> None:

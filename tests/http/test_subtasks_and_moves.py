@@ -13,6 +13,18 @@ from tests.http.conftest import Client, auth
 from tests.http.test_lists_api import field_errors, make_list
 from tests.http.test_tasks_api import ALICE, BOB, assert_problem, create
 
+PUT_FIELDS = {
+    "title",
+    "description",
+    "completed",
+    "priority",
+    "due_at",
+    "time_zone",
+    "tags",
+    "list_id",
+    "parent_id",
+}
+
 
 async def read(client: Client, task: dict[str, Any], user: str = ALICE) -> dict[str, Any]:
     response = await client.get(f"/api/tasks/{task['id']}", headers=auth(user))
@@ -165,6 +177,19 @@ async def test_changing_only_the_list_of_a_subtask_makes_it_top_level_in_that_li
         2,
     )
     assert (await read(client, top))["version"] == 1
+
+
+async def test_a_put_of_a_subtask_read_back_with_another_list_makes_it_top_level_there(
+    client: Client,
+) -> None:
+    groceries = await make_list(client)
+    _, child = await chain(client, "parent", "child")
+    body = {k: v for k, v in (await read(client, child)).items() if k in PUT_FIELDS}
+    response = await client.put(
+        f"/api/tasks/{child['id']}", json=body | {"list_id": groceries["id"]}, headers=auth(ALICE)
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["list_id"], response.json()["parent_id"]) == (groceries["id"], None)
 
 
 async def test_moving_a_task_to_another_list_moves_its_subtree_each_with_a_feed_entry(client: Client) -> None:

@@ -135,9 +135,12 @@ def test_changing_only_the_list_of_a_subtask_makes_it_top_level() -> None:
         "list_id": GROCERIES,
         "parent_id": None,
     }
-    # Naming the parent too, or not changing the list, leaves the patch as it is.
-    both = TaskPatch.of(list_id=GROCERIES, parent_id=parent.id)
-    assert placing(child.content, both) == both
+    # So does a patch that sends the parent the subtask has (a PUT of the task read back).
+    resent = TaskPatch.of(list_id=GROCERIES, parent_id=parent.id)
+    assert placing(child.content, resent).changes()["parent_id"] is None
+    # A new parent with the new list, or no change of list, leaves the patch as it is.
+    other_parent = TaskPatch.of(list_id=GROCERIES, parent_id=TaskId(uuid.uuid4()))
+    assert placing(child.content, other_parent) == other_parent
     assert placing(child.content, TaskPatch.of(list_id=None)) == TaskPatch.of(list_id=None)
 
 

@@ -112,7 +112,7 @@ async def revise(
         sibling = await uow.tasks.get(owner, TaskId(sibling_id))
         if sibling is not None:
             uow.tasks.save(sibling.revised(TaskPatch(), now, position=key))
-    revised = current.revised(patch, now, position=position)
+    revised = current.revised(patch, now, position=position, reordered=bool(rekeyed))
     if revised is not current:
         uow.tasks.save(revised)
         for task in consequences(revised, subtree, lineage, now):

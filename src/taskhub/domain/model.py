@@ -249,12 +249,14 @@ class Task:
         *,
         last_sibling: LastSibling | None = None,
         position: str | None = None,
+        reordered: bool = False,
     ) -> Task:
         """The task with `patch` applied, by the revision rule (`REVISION`): a new version at
         `now`, stamps following their flags, at `position` when given (a move, or a subtask that
         goes with its parent and keeps its key), else placed last among its new siblings when it
         has new ones (`last_sibling` gives their last key); the same task when neither its content
-        nor its position changes."""
+        nor its position changes, unless `reordered` (a move that gave its siblings fresh keys and
+        left it its own: its place among them changed all the same)."""
         content = patch.applied_to(self.content)
         if position is None and _scope(content) != _scope(self.content):
             if last_sibling is None:
@@ -262,7 +264,7 @@ class Task:
             position = key_after(last_sibling(replace(self, content=content)))
         if position is None:
             position = self.position
-        if content == self.content and position == self.position:
+        if content == self.content and position == self.position and not reordered:
             return self
         changes: dict[str, Any] = {stamp.field: stamp.after(self, content, now) for stamp in REVISION.stamps}
         changes |= {

@@ -33,12 +33,14 @@ TOO_DEEP: Final = f"would nest subtasks more than {MAX_DEPTH} levels deep"
 
 
 def placing(content: TaskContent, patch: TaskPatch) -> TaskPatch:
-    """`patch` with the place rule: a patch that changes only the list of a subtask makes it a
-    top-level task of that list (with its own subtree)."""
+    """`patch` with the place rule: a patch that changes only the list of a subtask (its parent
+    left out, or sent as it is, as a PUT of the task read back does) makes it a top-level task of
+    that list, with its own subtree."""
     changes = patch.changes()
     moves_list = "list_id" in changes and changes["list_id"] != content.list_id
-    if moves_list and "parent_id" not in changes and content.parent_id is not None:
-        return TaskPatch.of(**changes, parent_id=None)
+    keeps_parent = changes.get("parent_id", content.parent_id) == content.parent_id
+    if moves_list and keeps_parent and content.parent_id is not None:
+        return TaskPatch.of(**(changes | {"parent_id": None}))
     return patch
 
 

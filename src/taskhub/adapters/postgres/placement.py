@@ -1,21 +1,18 @@
-"""Where a task goes among its siblings, in SQL: last, as the domain's placement rule says
-(`REVISION.placement`, `positions.key_after`). `taskhub_position_after` is `key_after` in
-PL/pgSQL (migration 0006, position_sql.py); the last sibling's key is read from the position
-index, backwards, one row.
+"""A place's siblings in SQL (the top-level tasks of a list or of the inbox, or the children of a
+task), and the last key among them, read from a position index backwards, one row.
 
-Two creates that race for the end of one sibling set may read the same last key and take the
-same one: siblings with one key are ordered by id, and the first move among them gives the set
-fresh keys (domain/ordering.py). Moves themselves run under the owner's lock and never collide.
+A new top-level task is placed by the INSERT itself (`taskhub_next_top_level_position`,
+position_sql.py), under the owner's lock like every other write of a task, so creates and moves
+of one owner never take the same key.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, bindparam, func, literal, literal_column, select
+from sqlalchemy import ColumnElement, bindparam, literal_column, select
 
 from taskhub.adapters.postgres.tables import tasks
-from taskhub.domain.positions import FIRST
 
 # The siblings, under a name of their own: inside an UPDATE of `tasks` the subquery must not be
 # correlated with the row being updated.
@@ -54,8 +51,9 @@ def _last_sibling_key(
             _SIBLING.c.deleted_at.is_(None),
         )
         .order_by(_SIBLING.c.position.collate("C").desc(), _SIBLING.c.id.desc())
-        # A literal: with LIMIT as a parameter PostgreSQL planned the whole INSERT again on every
-        # execution (a prepared statement's generic plan looked dearer), 90-130 us a create.
+        # A literal: with LIMIT as a parameter PostgreSQL planned the statement again on every
+        # execution (a prepared statement's generic plan looked dearer): 90-130 us an INSERT
+        # that embedded this subquery, measured 2026-12-05 (tests/adapters/test_plan_cache.py).
         .limit(literal_column("1"))
         .scalar_subquery()
     )
@@ -64,10 +62,3 @@ def _last_sibling_key(
 def last_key(*, inbox: bool, child: bool) -> Any:
     """`_last_sibling_key` with the parameters `owner`, `list_id` and `parent_id`."""
     return _last_sibling_key("owner", "list_id", "parent_id", inbox=inbox, child=child)
-
-
-def last_place(owner_parameter: str, list_parameter: str, *, inbox: bool) -> ColumnElement[Any]:
-    """The key right after the owner's last live top-level task's in that list (or the inbox):
-    FIRST if none. The parameters name the owner and the list."""
-    last = _last_sibling_key(owner_parameter, list_parameter, "", inbox=inbox, child=False)
-    return func.coalesce(func.taskhub_position_after(last), literal(FIRST, type_=tasks.c.position.type))

@@ -89,3 +89,33 @@ $$
 """
 
 DROP_POSITION_AFTER: Final = "DROP FUNCTION IF EXISTS taskhub_position_after(text)"
+
+# Where a new top-level task goes: after the last key among the owner's live top-level tasks of
+# the list (NULL: the inbox). A function so that its read runs after the INSERT that calls it has
+# taken the owner's lock: a VOLATILE function's queries each take a fresh snapshot, where the
+# INSERT's own snapshot dates from before it waited for the lock, and would miss a move or a
+# rebalance that committed meanwhile. Two queries, one per kind of place, so that each is an
+# equality on the position index. Created by migration 0007.
+CREATE_NEXT_TOP_LEVEL_POSITION: Final = """
+CREATE OR REPLACE FUNCTION taskhub_next_top_level_position(p_owner text, p_list uuid) RETURNS text
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    last_key text;
+BEGIN
+    IF p_list IS NULL THEN
+        SELECT t.position INTO last_key FROM tasks AS t
+        WHERE t.owner_id = p_owner AND t.list_id IS NULL AND t.parent_id IS NULL AND t.deleted_at IS NULL
+        ORDER BY t.position COLLATE "C" DESC, t.id DESC
+        LIMIT 1;
+    ELSE
+        SELECT t.position INTO last_key FROM tasks AS t
+        WHERE t.owner_id = p_owner AND t.list_id = p_list AND t.parent_id IS NULL AND t.deleted_at IS NULL
+        ORDER BY t.position COLLATE "C" DESC, t.id DESC
+        LIMIT 1;
+    END IF;
+    RETURN coalesce(taskhub_position_after(last_key), 'a0');
+END;
+$$
+"""
+DROP_NEXT_TOP_LEVEL_POSITION: Final = "DROP FUNCTION IF EXISTS taskhub_next_top_level_position(text, uuid)"

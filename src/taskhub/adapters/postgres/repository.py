@@ -15,8 +15,7 @@ from taskhub.adapters.postgres.task_tree import INSERT_PLACED, LAST_KEY, LINEAGE
 from taskhub.adapters.postgres.task_writes import (
     DELETE,
     DELETE_IF_VERSION,
-    INSERT_INTO_INBOX,
-    INSERT_INTO_LIST,
+    INSERT_TOP_LEVEL,
     PURGE_TOMBSTONES,
 )
 from taskhub.domain.model import REVISION, UNPLACED, ListId, Task, TaskId, TaskPatch, UserId
@@ -44,10 +43,9 @@ class PostgresTaskRepository:
             )
             answer.resolve(task)
             return answer
-        write = INSERT_INTO_INBOX if task.content.list_id is None else INSERT_INTO_LIST
         self._session.wait(
             Command(
-                write,
+                INSERT_TOP_LEVEL,
                 values_of(task),
                 "fetchval",
                 lambda position: answer.resolve(task.placed(position)),

@@ -13,7 +13,6 @@ from typing import Any, Final
 from sqlalchemy import ARRAY, Integer, any_, bindparam, delete, func, insert, select, update
 
 from taskhub.adapters.postgres.change_lock import LOCKED, NEXT_CHANGE
-from taskhub.adapters.postgres.placement import last_place
 from taskhub.adapters.postgres.prepared import Prepared
 from taskhub.adapters.postgres.tables import sync_state, tasks
 from taskhub.adapters.postgres.task_columns import BY_ID_AND_OWNER, COLUMNS
@@ -33,14 +32,19 @@ def versioned(statement: Any) -> Any:
     return statement.where(tasks.c.version == any_(bindparam("versions", type_=ARRAY(Integer))))
 
 
-def _insert(*, inbox: bool, locking: bool) -> Prepared:
-    """INSERT ... SELECT of one row: every column of the task, placed last among its siblings, and
+def _insert(*, locking: bool) -> Prepared:
+    """INSERT ... SELECT of one row: every column of the task, placed last among its top-level
+    siblings (by `taskhub_next_top_level_position`, evaluated once the owner's lock is held), and
     a change number; RETURNING the position it took."""
     placed = REVISION.placement.field
 
     def value(column: Any) -> Any:
         if column.name == placed:
-            return last_place("owner_id", "list_id", inbox=inbox)
+            return func.taskhub_next_top_level_position(
+                bindparam("owner_id", type_=tasks.c.owner_id.type),
+                bindparam("list_id", type_=tasks.c.list_id.type),
+                type_=tasks.c.position.type,
+            )
         return bindparam(column.name, type_=column.type)
 
     row = select(*(value(column) for column in COLUMNS), NEXT_CHANGE)
@@ -50,14 +54,8 @@ def _insert(*, inbox: bool, locking: bool) -> Prepared:
     return Prepared.of(statement.returning(tasks.c[placed]))
 
 
-# A new task goes to the inbox or to a list: each has its own statement, served by the position
-# index with an equality (an `IS NOT DISTINCT FROM` could not use it).
-INSERT_INTO_INBOX: Final = Write(
-    plain=_insert(inbox=True, locking=False), locking=_insert(inbox=True, locking=True)
-)
-INSERT_INTO_LIST: Final = Write(
-    plain=_insert(inbox=False, locking=False), locking=_insert(inbox=False, locking=True)
-)
+# A new top-level task, in the inbox or in a list.
+INSERT_TOP_LEVEL: Final = Write(plain=_insert(locking=False), locking=_insert(locking=True))
 
 # A deletion leaves a tombstone for the change feed: a new version and change number, as any
 # revision, and the time it was deleted.
