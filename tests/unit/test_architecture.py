@@ -1,4 +1,5 @@
-"""The domain is plain Python: it imports the standard library and itself, nothing else."""
+"""The domain is plain Python: it imports the standard library and itself, and nothing else but
+calculation libraries that do no I/O (`CALCULATIONS`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from pathlib import Path
 import taskhub.domain
 
 DOMAIN = Path(taskhub.domain.__file__).parent
+# python-dateutil's rrule evaluates RFC 5545 recurrence rules (domain/recurrence.py): date
+# arithmetic, as zoneinfo is, with no I/O, framework or driver.
+CALCULATIONS = {"dateutil"}
 
 
 def imported_top_level_modules(path: Path) -> set[str]:
@@ -21,8 +25,8 @@ def imported_top_level_modules(path: Path) -> set[str]:
     return names
 
 
-def test_the_domain_imports_only_the_standard_library_and_itself() -> None:
-    allowed = set(sys.stdlib_module_names) | {"taskhub"}
+def test_the_domain_imports_only_the_standard_library_itself_and_calculations() -> None:
+    allowed = set(sys.stdlib_module_names) | {"taskhub"} | CALCULATIONS
     for path in DOMAIN.rglob("*.py"):
         outside = imported_top_level_modules(path) - allowed
         assert not outside, f"{path.name} imports {sorted(outside)}"
