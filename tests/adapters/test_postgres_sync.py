@@ -21,7 +21,7 @@ from taskhub.adapters.postgres.task_writes import (
 from taskhub.adapters.system import SystemClock, TimeOrderedIdGenerator
 from taskhub.application.tasks import TaskService
 from taskhub.domain.errors import TaskNotFound
-from taskhub.domain.model import Task, TaskId, TaskPatch, UserId
+from taskhub.domain.model import Priority, Task, TaskId, TaskPatch, UserId
 from taskhub.domain.preconditions import VersionCondition
 from tests.conftest import Storage, plain_dsn
 from tests.factories import make_list, make_task, task_id, user
@@ -213,7 +213,7 @@ def _locking_revision(patch: TaskPatch, condition: VersionCondition | None = Non
         DELETE.locking,
         DELETE_IF_VERSION.locking,
         _locking_revision(TaskPatch.of(title="t")),
-        _locking_revision(TaskPatch.of(completed=True, tags=("a",)), VersionCondition.one_of(1)),
+        _locking_revision(TaskPatch.of(priority=Priority.HIGH, tags=("a",)), VersionCondition.one_of(1)),
     ],
     ids=[
         "insert",
@@ -243,7 +243,7 @@ async def test_a_write_taking_the_lock_draws_its_change_number_only_under_it(
                 }.get(name)
                 or {"title": "t", "description": "", "completed": False, "priority": 0, "tags": []}.get(name)
                 or {"created_at": datetime.now(UTC), "updated_at": datetime.now(UTC)}.get(name)
-                or {"new_title": "t", "new_completed": True, "new_tags": ["a"], "versions": [1]}.get(name)
+                or {"new_title": "t", "new_priority": 3, "new_tags": ["a"], "versions": [1]}.get(name)
                 for name in statement.names
             ],
         )

@@ -13,7 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taskhub.domain.model import CONTENT_FIELD_NAMES, REVISION, ListId, Priority, Task, TaskContent, TaskPatch
+from taskhub.domain.model import (
+    CONTENT_FIELD_NAMES,
+    DECIDED_ON_READ,
+    REVISION,
+    ListId,
+    Priority,
+    Task,
+    TaskContent,
+    TaskPatch,
+)
 from taskhub.domain.preconditions import VersionCondition
 from tests.conftest import Storage
 from tests.factories import T0, make_list, make_task, task_id, user
@@ -25,11 +34,16 @@ LIST_A, LIST_B = ListId(uuid.UUID(int=1)), ListId(uuid.UUID(int=2))
 VALUES = {
     "title": st.sampled_from(["Buy milk", "Call mum", "Écrire 📝"]),
     "description": st.sampled_from(["", "line one\nline two"]),
-    "completed": st.booleans(),
     "priority": st.sampled_from(Priority),
+    "tags": st.sampled_from([(), ("home",), ("home", "urgent"), ("urgent", "home")]),
+}
+# Neither the completion nor what a repeating task's rule starts from is a revision's (a change to
+# one is decided on the task as read, and saved): drawn in the content, never in a patch.
+SCHEDULE = {
+    "completed": st.booleans(),
     "due_at": st.none() | st.sampled_from([T0, T0 + timedelta(days=1)]),
     "time_zone": st.none() | st.sampled_from(["Europe/Paris", "Asia/Tokyo"]),
-    "tags": st.sampled_from([(), ("home",), ("home", "urgent"), ("urgent", "home")]),
+    "recurrence": st.none() | st.just("FREQ=DAILY"),
 }
 # The task's place is no revision's (a change of place is saved whole, after its tree is decided):
 # a task is drawn in a list or the inbox, and revised where it is.
@@ -38,7 +52,9 @@ PLACE = {
     "list_id": st.sampled_from([None, LIST_A, LIST_B]),
     "parent_id": st.none(),
 }
-contents = st.builds(TaskContent, **VALUES, **PLACE)
+contents = st.builds(TaskContent, **VALUES, **SCHEDULE, **PLACE).filter(
+    lambda content: content.recurrence is None or content.due_at is not None
+)
 patches = (
     st.dictionaries(st.sampled_from(sorted(VALUES)), st.none(), max_size=len(VALUES))
     .flatmap(lambda names: st.fixed_dictionaries({name: VALUES[name] for name in names}))
@@ -50,15 +66,21 @@ conditions = (
 
 
 def test_every_content_field_is_drawn() -> None:
-    assert set(VALUES) | set(PLACE) == set(CONTENT_FIELD_NAMES)
+    assert set(VALUES) | set(SCHEDULE) | set(PLACE) == set(CONTENT_FIELD_NAMES)
     assert set(PLACE) == set(REVISION.placement.scope)
+    assert set(SCHEDULE) | set(PLACE) == DECIDED_ON_READ
 
 
-@pytest.mark.parametrize("place", [{"list_id": None}, {"parent_id": None}])
-async def test_a_revision_refuses_to_change_the_tasks_place(storage: Storage, place: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "place",
+    [{name: None} for name in sorted(DECIDED_ON_READ - {"completed"})] + [{"completed": True}],
+)
+async def test_a_revision_refuses_to_change_the_tasks_place_completion_or_schedule(
+    storage: Storage, place: dict[str, Any]
+) -> None:
     task = await _stored(storage, TaskContent(title="Buy milk"))
     async with storage.uow() as uow:
-        with pytest.raises(ValueError, match="place"):
+        with pytest.raises(ValueError, match="place, completion or schedule"):
             uow.tasks.revise(task.owner_id, task.id, TaskPatch.of(**place), now=LATER)
 
 
@@ -109,23 +131,6 @@ async def test_a_revision_in_place_is_the_domains_or_nothing_at_all(
     # A change number for a write, none for nothing written: the feed holds the task once.
     feed = await storage.reader.changes(task.owner_id, after=0, limit=10)
     assert [c.task for c in feed] == [expected if applies else task]
-
-
-async def test_completing_stamps_the_time_and_reopening_clears_it(storage: Storage) -> None:
-    task = await _stored(storage, TaskContent(title="t"))
-    owner = task.owner_id
-    async with storage.uow() as uow:
-        done = uow.tasks.revise(owner, task.id, TaskPatch.of(completed=True), now=LATER)
-        again = uow.tasks.revise(owner, task.id, TaskPatch.of(completed=True), now=LATER + timedelta(hours=1))
-        reopened = uow.tasks.revise(
-            owner, task.id, TaskPatch.of(completed=False), now=LATER + timedelta(hours=2)
-        )
-        await uow.commit()
-    assert done.value is not None
-    assert (done.value.content.completed, done.value.completed_at, done.value.version) == (True, LATER, 2)
-    assert again.value is None
-    assert reopened.value is not None
-    assert (reopened.value.completed_at, reopened.value.version) == (None, 3)
 
 
 @pytest.mark.parametrize("whose", ["another user's", "a deleted", "an unknown"])

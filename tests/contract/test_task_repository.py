@@ -57,7 +57,7 @@ async def test_an_unknown_id_is_none(storage: Storage) -> None:
 async def test_a_revision_the_condition_allows_is_stored(storage: Storage) -> None:
     task = make_task(user())
     (task,) = await storage.add(task)
-    patch = TaskPatch.of(title="Buy oat milk", completed=True)
+    patch = TaskPatch.of(title="Buy oat milk", priority=Priority.HIGH)
 
     async with storage.uow() as uow:
         revised = uow.tasks.revise(

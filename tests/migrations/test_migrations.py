@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -191,3 +192,30 @@ async def test_idempotency_records_made_before_0005_replay_their_task_after_it(
     # After 0006 too: in the inbox, at the position the tasks table gives rows from before it.
     placed = task.placed("a0")
     assert (claim.record.fingerprint, claim.record.answer, claim.record.failure) == ("f" * 64, placed, None)
+
+
+async def test_after_0008_tasks_do_not_repeat_and_the_database_refuses_a_rule_without_a_start(
+    fresh_database: Callable[[], str],
+) -> None:
+    url = fresh_database()
+    await asyncio.to_thread(upgrade, url, "0007")
+    connection = await asyncpg.connect(plain_dsn(url))
+    try:
+        task_id = await connection.fetchval(
+            "INSERT INTO tasks (id, owner_id, title, description, completed, priority, tags,"
+            " created_at, updated_at, due_at) VALUES (gen_random_uuid(), 'alice', 'Buy milk', '',"
+            " false, 0, '{}', now(), now(), now()) RETURNING id"
+        )
+        await asyncio.to_thread(upgrade, url)
+        row = await connection.fetchrow(
+            "SELECT recurrence, recurrence_start, last_completed_at FROM tasks WHERE id = $1", task_id
+        )
+        assert tuple(row) == (None, None, None)
+        for assignments in (
+            "recurrence = 'FREQ=DAILY'",
+            "recurrence = 'FREQ=DAILY', recurrence_start = now(), due_at = NULL",
+        ):
+            with pytest.raises(asyncpg.CheckViolationError, match="recurrence_has_a_start"):
+                await connection.execute(f"UPDATE tasks SET {assignments} WHERE id = $1", task_id)  # noqa: S608
+    finally:
+        await connection.close()

@@ -64,9 +64,9 @@ def test_clients_write_exactly_the_contents_fields() -> None:
         assert [f.name for f in msgspec.structs.fields(body)] == list(CONTENT_FIELD_NAMES)
 
 
-def test_a_task_is_shown_with_every_field_but_its_owner() -> None:
+def test_a_task_is_shown_with_every_field_but_its_owner_and_its_rules_start() -> None:
     assert [f.name for f in msgspec.structs.fields(TaskRead)] == [
-        n for n in task_field_names() if n != "owner_id"
+        n for n in task_field_names() if n not in ("owner_id", "recurrence_start")
     ]
     shown = msgspec.to_builtins(task_read(sample()))
     task = sample()
@@ -74,7 +74,7 @@ def test_a_task_is_shown_with_every_field_but_its_owner() -> None:
         f.name: getattr(task.content if f.name in CONTENT_FIELD_NAMES else task, f.name)
         for f in STORED_FIELDS
     }
-    assert set(shown) == set(stored) - {"owner_id"}
+    assert set(shown) == set(stored) - {"owner_id", "recurrence_start"}
 
 
 def test_the_defaults_a_create_takes_are_the_contents() -> None:

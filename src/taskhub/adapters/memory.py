@@ -17,7 +17,7 @@ from typing import Any, Self
 from taskhub.adapters.memory_search import compile_query, words
 from taskhub.domain.listing import INBOX, TOP_LEVEL, SortValue, TaskFilter, sort_value
 from taskhub.domain.lists import TaskList
-from taskhub.domain.model import REVISION, UNPLACED, ListId, Task, TaskId, TaskPatch, UserId
+from taskhub.domain.model import DECIDED_ON_READ, REVISION, UNPLACED, ListId, Task, TaskId, TaskPatch, UserId
 from taskhub.domain.ordering import Sibling
 from taskhub.domain.positions import key_after
 from taskhub.domain.preconditions import VersionCondition
@@ -251,8 +251,8 @@ class InMemoryTaskRepository:
         now: datetime,
         condition: VersionCondition | None = None,
     ) -> Deferred[Task | None]:
-        if any(name in REVISION.placement.scope for name, _ in patch):
-            raise ValueError("a change of place is saved whole, after its tree is decided")
+        if any(name in DECIDED_ON_READ for name, _ in patch):
+            raise ValueError("a change of place, completion or schedule is saved whole, once decided")
         answer: Deferred[Task | None] = Deferred()
 
         def revise(state: _State) -> None:

@@ -6,10 +6,11 @@ reading the task when the store wrote nothing. With an Idempotency-Key the same 
 the key's transaction (idempotency.py), the answer stored with it.
 
 Every change to a task (PUT, PATCH, complete, reopen, move) is a `TaskPatch` applied by the
-domain's revision rule (`Task.revised`). A change of the task's own fields only (a title, a due
-date) is applied by the store in place, in one statement (`revise`); a change that may reach the
-task's tree (its list, parent, position or completion) and a deletion (which takes the subtree)
-read the tree under the owner's lock and save what changed (task_tree.py).
+domain's revision rule (`Task.revised`). A change of the task's own fields only (a title, a
+description) is applied by the store in place, in one statement (`revise`); a change that may reach the
+task's tree (its list, parent, position or completion), a change to what a repeating task's rule
+starts from (its rule, due date or zone), and a deletion (which takes the subtree) read the tree
+under the owner's lock and save what changed (task_tree.py).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from taskhub.domain.errors import (
     TaskNotFound,
 )
 from taskhub.domain.listing import NEWEST_FIRST, PageKey, Sort, TaskFilter, sort_value
-from taskhub.domain.model import REVISION, ListId, Task, TaskId, TaskPatch, UserId
+from taskhub.domain.model import DECIDED_ON_READ, ListId, Task, TaskId, TaskPatch, UserId
 from taskhub.domain.ordering import MoveTarget
 from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.clock import Clock
@@ -59,9 +60,6 @@ Settle = Callable[[Lookup], Awaitable[T]]
 Step = Callable[[UnitOfWork], Settle[T]]
 # What must hold before a step stages its writes, checked in its unit of work (which it may hold).
 Guard = Callable[[UnitOfWork], Awaitable[None]]
-# The fields whose change may reach other tasks of the tree: the task's place (its subtree goes
-# with it; its new ancestors may reopen) and its completion (descendants complete, ancestors reopen).
-REACHES_THE_TREE: Final = frozenset({*REVISION.placement.scope, "completed"})
 
 
 class _Moved(Exception):
@@ -208,7 +206,7 @@ class TaskService:
     async def patch(
         self, owner: UserId, task_id: TaskId, patch: TaskPatch, condition: VersionCondition | None = None
     ) -> Outcome[Task]:
-        if any(name in REACHES_THE_TREE for name, _ in patch):
+        if any(name in DECIDED_ON_READ for name, _ in patch):
             return await self._reshape(owner, task_id, patch, condition)
         return await self._edit(owner, task_id, patch, condition)
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from taskhub.domain.errors import FieldError, InvalidTask
 from taskhub.domain.positions import POSITION_MAX_LENGTH, key_after
+from taskhub.domain.recurrence import NO_OCCURRENCE, RECURRENCE_MAX_LENGTH, InvalidRule, Rule
 
 # The position of a task the store has not placed yet (Task.create); never stored.
 UNPLACED: Final = ""
@@ -102,6 +103,10 @@ class TaskContent:
     # in the same list, and no cycle or fifth level, is checked where tasks are known (tree.py,
     # applied by the use case under the owner's lock), not by this field's rule.
     parent_id: TaskId | None = None
+    # An RFC 5545 RRULE value in canonical form (recurrence.py), or None: a task that repeats
+    # from its due date, in its time zone. That it has a due date and an occurrence is checked
+    # where its start is known (`Task.create`, `Task.revised`), not by this field's rule.
+    recurrence: str | None = field(default=None, metadata=limit(RECURRENCE_MAX_LENGTH))
 
     def __post_init__(self) -> None:
         normalised = _normalised({f.name: getattr(self, f.name) for f in CONTENT_FIELDS})
@@ -206,6 +211,15 @@ class RevisionRule:
 
 REVISION: Final = RevisionRule()
 
+# The fields a repeating task's occurrences are computed from: a change to any of them starts the
+# rule again from the (new) due date.
+SCHEDULE_FIELDS: Final = ("due_at", "time_zone", "recurrence")
+# The fields whose change is decided on the task as read (under the owner's lock) and saved whole,
+# never revised in place by a store: the task's place (its subtree goes with it, its new ancestors
+# may reopen), its completion (descendants complete, ancestors reopen, a repeating task moves on
+# instead), and what a repeating task's rule starts from (the new start is checked).
+DECIDED_ON_READ: Final = frozenset({*REVISION.placement.scope, "completed", *SCHEDULE_FIELDS})
+
 
 @dataclass(frozen=True, slots=True)
 class Task:
@@ -221,10 +235,19 @@ class Task:
     # Orders the task among its siblings, byte-wise (positions.py); assigned by the store, which
     # knows the siblings: a new task goes last.
     position: str = field(default=UNPLACED, metadata=limit(POSITION_MAX_LENGTH))
+    # A repeating task: when a completion last moved it to its next occurrence (None: never).
+    last_completed_at: datetime | None = None
+    # A repeating task: the due date its rule counts occurrences from (COUNT, INTERVAL), set when
+    # the rule, the due date or the zone is set by the user, kept when a completion moves the due
+    # date on. None for a task that does not repeat. Not shown to clients.
+    recurrence_start: datetime | None = None
 
     @classmethod
     def create(cls, task_id: TaskId, owner_id: UserId, content: TaskContent, now: datetime) -> Task:
-        """A new task, not placed yet: the store puts it last among its siblings."""
+        """A new task, not placed yet: the store puts it last among its siblings. A repeating
+        one starts its rule at its due date (InvalidTask if it has none, or the rule no
+        occurrence from there)."""
+        start = _started(content, "recurrence") if content.recurrence is not None else None
         return cls(
             id=task_id,
             owner_id=owner_id,
@@ -233,6 +256,7 @@ class Task:
             created_at=now,
             updated_at=now,
             version=1,
+            recurrence_start=start,
         )
 
     def is_owned_by(self, user: UserId) -> bool:
@@ -258,6 +282,7 @@ class Task:
         nor its position changes, unless `reordered` (a move that gave its siblings fresh keys and
         left it its own: its place among them changed all the same)."""
         content = patch.applied_to(self.content)
+        content, start, last_completed = _scheduled(self, patch, content, now)
         if position is None and _scope(content) != _scope(self.content):
             if last_sibling is None:
                 raise ValueError("a task given new siblings needs the last sibling's key")
@@ -272,7 +297,14 @@ class Task:
             REVISION.counter: getattr(self, REVISION.counter) + 1,
             REVISION.placement.field: position,
         }
-        return replace(self, content=content, **changes)
+        return replace(
+            self, content=content, **changes, recurrence_start=start, last_completed_at=last_completed
+        )
+
+    def advanced_from(self, before: Task) -> bool:
+        """Whether this revision of `before` is a repeating task's completion that moved it to
+        its next occurrence instead of completing it."""
+        return self.last_completed_at != before.last_completed_at
 
     def placed(self, position: str) -> Task:
         return replace(self, position=position)
@@ -280,6 +312,53 @@ class Task:
 
 def _scope(content: TaskContent) -> tuple[Any, ...]:
     return tuple(getattr(content, name) for name in REVISION.placement.scope)
+
+
+def _schedule_of(content: TaskContent) -> tuple[Any, ...]:
+    return tuple(getattr(content, name) for name in SCHEDULE_FIELDS)
+
+
+_NEEDS_A_DUE_DATE: Final = {
+    "recurrence": "needs due_at: a repeating task repeats from its due date",
+    "due_at": "must be set while the task repeats (set recurrence to null first, or with it)",
+    "time_zone": "must be a zone where the task's rule has an occurrence",
+}
+
+
+# The field an error about a restarted rule names: the first of these the change sent.
+_NAMED_FIRST: Final = ("recurrence", "due_at", "time_zone")
+
+
+def _started(content: TaskContent, named: str) -> datetime:
+    """The start of `content`'s rule: its due date, if the rule has an occurrence from there.
+    InvalidTask on `named` (the field whose change started it) otherwise."""
+    assert content.recurrence is not None  # noqa: S101 - only called for a repeating task
+    if content.due_at is None:
+        raise InvalidTask([FieldError(named, _NEEDS_A_DUE_DATE[named])])
+    if Rule.parse(content.recurrence).first(content.due_at, content.time_zone) is None:
+        raise InvalidTask([FieldError(named, NO_OCCURRENCE)])
+    return content.due_at
+
+
+def _scheduled(
+    before: Task, patch: TaskPatch, content: TaskContent, now: datetime
+) -> tuple[TaskContent, datetime | None, datetime | None]:
+    """A repeating task's rule applied to a revision of `before` to `content`: the rule starts
+    again at the due date when the user changes the rule, the due date or the zone; a completion
+    with an occurrence after the current due date moves the due date there and keeps the task
+    open, stamped `last_completed_at`. (content, recurrence_start, last_completed_at)."""
+    start, last_completed = before.recurrence_start, before.last_completed_at
+    if content.recurrence is None:
+        return content, None, last_completed
+    if start is None or _schedule_of(content) != _schedule_of(before.content):
+        changed = patch.changes()
+        start = _started(content, next((name for name in _NAMED_FIRST if name in changed), "recurrence"))
+    if content.completed and not before.content.completed and content.due_at is not None:
+        following = Rule.parse(content.recurrence).next(start, content.time_zone, content.due_at)
+        if following is not None:
+            content = replace(content, completed=False, due_at=following)
+            last_completed = now
+    return content, start, last_completed
 
 
 # The key of the last live task among a task's siblings (the task itself left out), None if none.
@@ -378,6 +457,16 @@ def _parent_id(value: TaskId | None, errors: list[FieldError]) -> TaskId | None:
     return value
 
 
+def _recurrence(value: str | None, errors: list[FieldError]) -> str | None:
+    if value is None:
+        return None
+    try:
+        return Rule.parse(value).text()
+    except InvalidRule as refused:
+        errors.append(FieldError("recurrence", str(refused)))
+        return value
+
+
 def _tags(values: tuple[str, ...], errors: list[FieldError]) -> tuple[str, ...]:
     """Trimmed, duplicates removed (the first one kept, in place), then counted; an error names
     the first occurrence of the tag at fault, as the client sent it (`tags[3]`)."""
@@ -406,6 +495,7 @@ _FIELD_RULES: Final[Mapping[str, Callable[[Any, list[FieldError]], Any]]] = {
     "tags": _tags,
     "list_id": _list_id,
     "parent_id": _parent_id,
+    "recurrence": _recurrence,
 }
 
 

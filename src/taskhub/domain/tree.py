@@ -9,7 +9,9 @@ change to one task does to the others of its tree (`consequences`):
   parent and its key (its siblings go with it, so their order holds);
 - a completed task has no open descendant: completing a task completes its open descendants, and
   a task that is open (created, reopened, or moved) under a completed one reopens the completed
-  ancestors.
+  ancestors;
+- a repeating task that a completion moved to its next occurrence reopens its completed
+  descendants: the steps of the next occurrence are still to do.
 
 Every task so changed is a new version, at the same time as the change that caused it.
 """
@@ -90,6 +92,7 @@ def consequences(after: Task, subtree: Sequence[Task], lineage: Sequence[Task], 
     completed ancestors (`lineage`: its parent and the parent's ancestors, nearest first) reopened
     when it is open. Each revised at `now`; an unchanged task is left out."""
     content = after.content
+    advanced = bool(subtree) and subtree[0].id == after.id and after.advanced_from(subtree[0])
     changed: list[Task] = []
     for descendant in subtree[1:]:
         values: dict[str, object] = {}
@@ -97,6 +100,8 @@ def consequences(after: Task, subtree: Sequence[Task], lineage: Sequence[Task], 
             values["list_id"] = content.list_id
         if content.completed and not descendant.content.completed:
             values["completed"] = True
+        if advanced and descendant.content.completed:
+            values["completed"] = False
         revised = descendant.revised(TaskPatch.of(**values), now, position=descendant.position)
         if revised is not descendant:
             changed.append(revised)

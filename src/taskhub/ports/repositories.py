@@ -142,9 +142,10 @@ class TaskRepository(Protocol):
     ) -> Deferred[Task | None]:
         """Revise the owner's live task by a validated `patch` as `Task.revised` does (a new
         version, a change number) if `condition` allows its version and the patch changes
-        something: the revised task; otherwise None, having written nothing. The patch leaves the
-        task's place alone (no `list_id` or `parent_id`: a change of place touches its tree,
-        which a use case decides on, then `save`s); ValueError otherwise."""
+        something: the revised task; otherwise None, having written nothing. The patch sets no
+        field of `DECIDED_ON_READ` (the task's place, its completion, a repeating task's rule, due
+        date or zone: a change to one is decided on the task as read, by a use case that then
+        `save`s it); ValueError otherwise."""
         ...
 
     def delete(

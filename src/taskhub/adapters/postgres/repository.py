@@ -18,7 +18,7 @@ from taskhub.adapters.postgres.task_writes import (
     INSERT_TOP_LEVEL,
     PURGE_TOMBSTONES,
 )
-from taskhub.domain.model import REVISION, UNPLACED, ListId, Task, TaskId, TaskPatch, UserId
+from taskhub.domain.model import DECIDED_ON_READ, UNPLACED, ListId, Task, TaskId, TaskPatch, UserId
 from taskhub.domain.ordering import Sibling
 from taskhub.domain.preconditions import VersionCondition
 from taskhub.ports.deferred import Deferred
@@ -91,8 +91,8 @@ class PostgresTaskRepository:
         now: datetime,
         condition: VersionCondition | None = None,
     ) -> Deferred[Task | None]:
-        if any(name in REVISION.placement.scope for name, _ in patch):
-            raise ValueError("a change of place is saved whole, after its tree is decided")
+        if any(name in DECIDED_ON_READ for name, _ in patch):
+            raise ValueError("a change of place, completion or schedule is saved whole, once decided")
         answer: Deferred[Task | None] = Deferred()
         statement = revising(owner, task_id, patch, now=now, condition=condition)
         if statement is None:

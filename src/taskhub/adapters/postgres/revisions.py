@@ -1,11 +1,11 @@
 """A task revised in place: `TaskRepository.revise` as one `UPDATE ... RETURNING`.
 
 The statement is generated from the domain's revision rule (`REVISION` in domain/model.py), the
-one `Task.revised` applies: the fields the patch sets, each stamp following its flag (set to the
-revision's time when the flag turns true, cleared when it turns false, kept otherwise), the
-revision's time, the counter + 1, and a change number; and nothing at all when the patch changes
-no field (the same test as `Task.revised`'s comparison of contents). Never the task's place: a
-change of list or parent touches the task's tree, which the use case decides on and saves.
+one `Task.revised` applies: the fields the patch sets, the revision's time, the counter + 1, and a
+change number; and nothing at all when the patch changes no field (the same test as
+`Task.revised`'s comparison of contents). Never a field of `DECIDED_ON_READ` (the task's place,
+its completion, a repeating task's schedule): a change to one of them is decided on the task as
+read, which the use case does and saves; so no stamp either (each follows the completion).
 A Hypothesis contract test holds this statement and `Task.revised` to the same results
 (tests/contract/test_revisions.py).
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, null, or_, update
+from sqlalchemy import bindparam, or_, update
 
 from taskhub.adapters.postgres.change_lock import LOCKED, NEXT_CHANGE
 from taskhub.adapters.postgres.prepared import Prepared
@@ -27,7 +27,7 @@ from taskhub.adapters.postgres.tables import tasks
 from taskhub.adapters.postgres.task_columns import BY_ID_AND_OWNER, COLUMNS
 from taskhub.adapters.postgres.task_fields import stored_value
 from taskhub.adapters.postgres.task_writes import Write, versioned
-from taskhub.domain.model import REVISION, TaskId, TaskPatch, UserId
+from taskhub.domain.model import DECIDED_ON_READ, REVISION, TaskId, TaskPatch, UserId
 from taskhub.domain.preconditions import VersionCondition
 
 
@@ -66,12 +66,10 @@ def _statement(shape: _Shape) -> Prepared:
     new = {name: bindparam(f"new_{name}", type_=tasks.c[name].type) for name in shape.fields}
     now = bindparam("now", type_=tasks.c[REVISION.clock].type)
     values: dict[str, Any] = dict(new)
-    for stamp in REVISION.stamps:
-        if stamp.flag in new:
-            flag, stamped = new[stamp.flag], tasks.c[stamp.field]
-            values[stamp.field] = case((tasks.c[stamp.flag] == flag, stamped), (flag, now), else_=null())
-    if any(name in REVISION.placement.scope for name in new):
-        raise ValueError("a change of place is saved whole (TaskRepository.save), not revised")
+    if any(name in DECIDED_ON_READ for name in new):
+        raise ValueError("a change of place, completion or schedule is saved whole (TaskRepository.save)")
+    if any(stamp.flag in new for stamp in REVISION.stamps):
+        raise ValueError("a stamp's flag is decided on the task as read")
     values |= {
         REVISION.clock: now,
         REVISION.counter: tasks.c[REVISION.counter] + 1,

@@ -56,6 +56,8 @@ metadata = MetaData(
 )
 
 _PRIORITY_MAX_RANK = len(Priority) - 1
+# A repeating task has a due date to repeat from, and the start its rule counts from.
+RECURRENCE_HAS_A_START: Final = "recurrence IS NULL OR (due_at IS NOT NULL AND recurrence_start IS NOT NULL)"
 # The text-search configuration of `search_vector` and of every query against it.
 SEARCH_CONFIG = "simple"
 
@@ -140,6 +142,7 @@ tasks = Table(
     CheckConstraint("version >= 1", name="version_positive"),
     CheckConstraint("completed = (completed_at IS NOT NULL)", name="completed_at_iff_completed"),
     CheckConstraint("char_length(position) >= 1", name="position_not_empty"),
+    CheckConstraint(RECURRENCE_HAS_A_START, name="recurrence_has_a_start"),
     # A task's list is one of its owner's: the database holds that too, whoever writes.
     ForeignKeyConstraint(["owner_id", "list_id"], ["lists.owner_id", "lists.id"]),
 )

@@ -23,10 +23,12 @@ TASK: Final[dict[str, Any]] = {
     "tags": ["home", "shopping"],
     "list_id": None,
     "parent_id": None,
+    "recurrence": None,
     "created_at": "2026-12-01T09:30:00Z",
     "updated_at": "2026-12-01T09:30:00Z",
     "version": 1,
     "position": "a0",
+    "last_completed_at": None,
 }
 
 

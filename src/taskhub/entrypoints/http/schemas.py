@@ -30,6 +30,7 @@ from taskhub.domain.model import (
     TaskContent,
     TaskPatch,
 )
+from taskhub.domain.recurrence import COUNT_MAX, INTERVAL_MAX, RECURRENCE_MAX_LENGTH
 from taskhub.ports.repositories import Change
 
 # Trimmed fields carry no length or pattern here: their rules are about what is left after
@@ -75,6 +76,22 @@ TimeZone = Annotated[
 ]
 
 
+Recurrence = Annotated[
+    str,
+    Meta(
+        max_length=RECURRENCE_MAX_LENGTH,
+        description=(
+            "An RFC 5545 RRULE value without the `RRULE:` prefix, or null: the task repeats from "
+            "`due_at` (required), in `time_zone` (UTC when null). Parts: FREQ (DAILY, WEEKLY, "
+            f"MONTHLY, YEARLY), INTERVAL (1..{INTERVAL_MAX}), BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, "
+            f"COUNT (1..{COUNT_MAX}), UNTIL, WKST. Returned in canonical upper-case form. Completing "
+            "a repeating task with an occurrence left moves `due_at` to it and keeps the task open."
+        ),
+        examples=["FREQ=WEEKLY;BYDAY=MO,WE"],
+    ),
+]
+
+
 ListIdField = Annotated[
     UUID,
     Meta(
@@ -111,6 +128,7 @@ WRITABLE: Final[dict[str, Any]] = {
     "tags": Tags,
     "list_id": ListIdField | None,
     "parent_id": ParentIdField | None,
+    "recurrence": Recurrence | None,
 }
 
 
@@ -139,7 +157,9 @@ TaskUpdate = msgspec.defstruct(
     bases=(_Body,),
     kw_only=True,
 )
-TaskUpdate.__doc__ = "PATCH: only the fields sent change; `null` clears `due_at` and `time_zone`."
+TaskUpdate.__doc__ = (
+    "PATCH: only the fields sent change; `null` clears `due_at`, `time_zone` and `recurrence`."
+)
 
 
 def fields_of(body: msgspec.Struct) -> TaskPatch:
@@ -175,10 +195,18 @@ def _read_fields() -> list[tuple[str, Any]]:
     return fields
 
 
-# The owner is the caller: never part of a task's representation.
-_NOT_SHOWN: Final = frozenset({"owner_id"})
+# The owner is the caller; a repeating task's start is the server's bookkeeping: never part of a
+# task's representation.
+_NOT_SHOWN: Final = frozenset({"owner_id", "recurrence_start"})
 _READ_TYPES: Final[dict[str, Any]] = {
     "version": Annotated[int, Meta(ge=1, description="+1 on every change; the ETag is its quoted value.")],
+    "last_completed_at": Annotated[
+        datetime | None,
+        Meta(
+            description="Read-only: when a completion last moved this repeating task to its next "
+            "occurrence; null until then."
+        ),
+    ],
     "position": Annotated[
         str,
         Meta(
