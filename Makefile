@@ -71,10 +71,11 @@ fuzz: install-dev
 smoke:
 	scripts/container-smoke.sh
 
-## Re-resolve the locked dependencies after changing pyproject.toml: the development lock first,
-## then the two it contains, held to its versions so all three agree.
+## Re-resolve the locked dependencies after changing pyproject.toml: the development lock first
+## (with the `otel` extra, so the tracing tests run), then the two it contains, held to its
+## versions so all three agree.
 lock: install-dev
-	$(BIN)/uv pip compile pyproject.toml --universal --extra dev --extra embedded --generate-hashes -q -o requirements-dev.lock
+	$(BIN)/uv pip compile pyproject.toml --universal --extra dev --extra embedded --extra otel --generate-hashes -q -o requirements-dev.lock
 	$(BIN)/uv pip compile pyproject.toml --universal --generate-hashes -q -c requirements-dev.lock -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --universal --extra embedded --generate-hashes -q -c requirements-dev.lock -o requirements-run.lock
 
