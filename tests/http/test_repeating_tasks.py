@@ -269,3 +269,17 @@ async def test_another_users_repeating_task_cannot_be_completed(client: Client) 
     response = await client.post(url(task, "/complete"), headers=auth(BOB))
     assert_problem(response, 404, "not-found")
     assert (await read(client, task))["due_at"] == "2026-03-02T08:00:00Z"
+
+
+async def test_a_repeating_subtask_completed_with_its_parent_is_completed(client: Client) -> None:
+    trip = await create(client, title="Trip")
+    pack = await repeating(client, title="Pack", parent_id=trip["id"])
+    await completed(client, trip)
+    now = await read(client, pack)
+    assert (now["completed"], now["due_at"], now["last_completed_at"]) == (True, "2026-03-02T08:00:00Z", None)
+
+
+async def test_a_due_date_whose_wall_clock_time_is_outside_the_calendar_is_a_422(client: Client) -> None:
+    body = DAILY | {"due_at": "9999-12-31T23:00:00Z", "time_zone": "Pacific/Kiritimati"}
+    response = await client.post("/api/tasks", json=body, headers=auth(ALICE))
+    assert problem_fields(response) == ["recurrence"]

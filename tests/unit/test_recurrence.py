@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.rrule import rrulestr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -104,8 +105,15 @@ def test_a_rule_is_returned_in_canonical_form(sent: str, canonical: str) -> None
         ("FREQ=DAILY;UNTIL=20260230", "UNTIL must be a date and time that exist"),
         ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", NO_OCCURRENCE),
         ("FREQ=DAILY;BYMONTH=4,6,9,11;BYMONTHDAY=31,-31", NO_OCCURRENCE),
-        ("FREQ=DAILY;BYMONTHDAY=1;BYSETPOS=2", NO_OCCURRENCE),
-        ("FREQ=WEEKLY;BYDAY=MO,TU;BYSETPOS=3", NO_OCCURRENCE),
+        ("FREQ=DAILY;BYMONTHDAY=1;BYSETPOS=2", "BYSETPOS must be between -1 and 1"),
+        ("FREQ=DAILY;BYMONTHDAY=1;BYSETPOS=1,-1,2", "BYSETPOS must be between -1 and 1"),
+        ("FREQ=WEEKLY;BYDAY=MO,TU;BYSETPOS=3", "BYSETPOS must be between -2 and 2"),
+        ("FREQ=MONTHLY;BYMONTHDAY=1;BYSETPOS=2", "BYSETPOS must be between -1 and 1"),
+        ("FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=11", "BYSETPOS must be between -10 and 10"),
+        ("FREQ=YEARLY;BYMONTH=2;BYDAY=1MO;BYSETPOS=2", "BYSETPOS must be between -1 and 1"),
+        ("FREQ=YEARLY;BYMONTH=12;BYDAY=20MO", "between -5 and 5 when it counts within a month"),
+        ("FREQ=DA\u0131LY", "ASCII"),
+        ("FREQ=WEEKLY;BYDAY=\u017fU", "ASCII"),
         ("FREQ=DAILY;" + "BYMONTH=1;" * 30 + "COUNT=1", "at most 256 characters"),
     ],
 )
@@ -381,3 +389,87 @@ def test_each_occurrence_is_strictly_later_and_at_the_starts_wall_clock_time(
             for d in candidates
         ), (following, shown)
         current = following
+
+
+# --- the edges a review found ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "zone"),
+    [("9999-12-31T23:00:00+00:00", "Pacific/Kiritimati"), ("0001-01-01T00:00:00+00:00", "America/New_York")],
+)
+def test_a_due_date_whose_wall_clock_time_is_outside_the_calendar_has_no_occurrence(
+    start: str, zone: str
+) -> None:
+    assert Rule.parse("FREQ=DAILY").first(utc(start), zone) is None
+
+
+def test_until_is_an_instant_so_the_repeated_hour_before_it_still_occurs() -> None:
+    # 01:30 on 1 November happens first at 05:30Z (-04:00), before UNTIL at 06:00Z.
+    assert occurrences(
+        "FREQ=DAILY;UNTIL=20261101T060000Z", utc("2026-10-31T05:30:00+00:00"), "America/New_York", 3
+    ) == [utc("2026-10-31T05:30:00+00:00"), utc("2026-11-01T05:30:00+00:00"), None]
+
+
+def test_until_is_an_instant_so_a_skipped_time_read_after_it_does_not_occur() -> None:
+    # 02:30 on 8 March does not exist; read at -05:00 it is 07:30Z, after UNTIL at 07:15Z.
+    assert occurrences(
+        "FREQ=DAILY;UNTIL=20260308T071500Z", utc("2026-03-07T07:30:00+00:00"), "America/New_York", 2
+    ) == [utc("2026-03-07T07:30:00+00:00"), None]
+
+
+def test_occurrences_end_at_the_horizon_from_the_rules_start() -> None:
+    rule = Rule.parse("FREQ=YEARLY")
+    start = utc("2026-06-01T09:00:00+00:00")
+    assert rule.next(start, None, utc("2125-06-01T09:00:00+00:00")) == utc("2126-06-01T09:00:00+00:00")
+    assert rule.next(start, None, utc("2126-06-01T09:00:00+00:00")) is None
+
+
+def _by_dateutil_from_the_start(rule: Rule, start: datetime, zone: str, after: datetime) -> datetime | None:
+    """The oracle: dateutil walking from the rule's start, every wall-clock time converted as
+    RFC 5545 reads it, the first instant strictly after `after`."""
+    tz = ZoneInfo(zone)
+    local_start = start.astimezone(tz).replace(tzinfo=None)
+    for local_time in rrulestr(rule.text(), dtstart=local_start, cache=False):
+        instant = local_time.replace(tzinfo=tz).astimezone(UTC)
+        if instant > after:
+            return instant
+    return None
+
+
+RULES = st.one_of(
+    st.tuples(
+        st.just("DAILY"), st.integers(1, 5), st.sampled_from(["", ";BYDAY=MO,WE,FR", ";BYMONTHDAY=1,15"])
+    ),
+    st.tuples(
+        st.just("WEEKLY"), st.integers(1, 5), st.sampled_from(["", ";BYDAY=TU,SU", ";BYDAY=MO;BYMONTH=3,9"])
+    ),
+    st.tuples(
+        st.just("MONTHLY"),
+        st.integers(1, 5),
+        st.sampled_from(
+            ["", ";BYMONTHDAY=31", ";BYDAY=-1FR", ";BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", ";BYMONTHDAY=-1"]
+        ),
+    ),
+    st.tuples(
+        st.just("YEARLY"), st.integers(1, 3), st.sampled_from(["", ";BYMONTH=2;BYMONTHDAY=29", ";BYDAY=20MO"])
+    ),
+).map(lambda parts: f"FREQ={parts[0]};INTERVAL={parts[1]}{parts[2]}")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rule=RULES,
+    zone=st.sampled_from(["UTC", "Europe/Paris", "America/New_York", "Australia/Lord_Howe"]),
+    day=st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31)),
+    wall=st.times().map(lambda t: t.replace(microsecond=0)),
+    later_by=st.integers(0, 365 * 60),
+)
+def test_the_next_occurrence_is_dateutils_walking_from_the_rules_start(
+    rule: str, zone: str, day: date, wall: time, later_by: int
+) -> None:
+    tz = ZoneInfo(zone)
+    start = datetime.combine(day, wall).replace(tzinfo=tz).astimezone(UTC)
+    current = start + timedelta(days=later_by)
+    parsed = Rule.parse(rule)
+    assert parsed.next(start, zone, current) == _by_dateutil_from_the_start(parsed, start, zone, current)

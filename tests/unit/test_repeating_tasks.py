@@ -173,3 +173,15 @@ def test_a_new_task_created_completed_is_not_moved_on() -> None:
         LATER,
     )
     assert (task.content.completed, task.content.due_at) == (True, MONDAY_9)
+
+
+def test_a_repeating_subtask_completed_with_its_parent_is_completed_not_moved_on() -> None:
+    parent = make_task(user(), "Trip")
+    step = make_task(parent.owner_id, "Pack", parent_id=parent.id, due_at=MONDAY_9, recurrence="FREQ=DAILY")
+    done = parent.revised(COMPLETE, LATER)
+    (changed,) = consequences(done, [parent, step], [], LATER)
+    assert (changed.content.completed, changed.content.due_at, changed.last_completed_at) == (
+        True,
+        MONDAY_9,
+        None,
+    )

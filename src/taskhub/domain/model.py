@@ -274,15 +274,18 @@ class Task:
         last_sibling: LastSibling | None = None,
         position: str | None = None,
         reordered: bool = False,
+        cascaded: bool = False,
     ) -> Task:
         """The task with `patch` applied, by the revision rule (`REVISION`): a new version at
         `now`, stamps following their flags, at `position` when given (a move, or a subtask that
         goes with its parent and keeps its key), else placed last among its new siblings when it
         has new ones (`last_sibling` gives their last key); the same task when neither its content
         nor its position changes, unless `reordered` (a move that gave its siblings fresh keys and
-        left it its own: its place among them changed all the same)."""
+        left it its own: its place among them changed all the same). A repeating task completed
+        moves to its next occurrence instead (`_scheduled`), unless the completion is `cascaded`
+        from an ancestor's: a completed task has no open descendant."""
         content = patch.applied_to(self.content)
-        content, start, last_completed = _scheduled(self, patch, content, now)
+        content, start, last_completed = _scheduled(self, patch, content, now, moves_on=not cascaded)
         if position is None and _scope(content) != _scope(self.content):
             if last_sibling is None:
                 raise ValueError("a task given new siblings needs the last sibling's key")
@@ -341,7 +344,7 @@ def _started(content: TaskContent, named: str) -> datetime:
 
 
 def _scheduled(
-    before: Task, patch: TaskPatch, content: TaskContent, now: datetime
+    before: Task, patch: TaskPatch, content: TaskContent, now: datetime, *, moves_on: bool
 ) -> tuple[TaskContent, datetime | None, datetime | None]:
     """A repeating task's rule applied to a revision of `before` to `content`: the rule starts
     again at the due date when the user changes the rule, the due date or the zone; a completion
@@ -353,7 +356,7 @@ def _scheduled(
     if start is None or _schedule_of(content) != _schedule_of(before.content):
         changed = patch.changes()
         start = _started(content, next((name for name in _NAMED_FIRST if name in changed), "recurrence"))
-    if content.completed and not before.content.completed and content.due_at is not None:
+    if moves_on and content.completed and not before.content.completed and content.due_at is not None:
         following = Rule.parse(content.recurrence).next(start, content.time_zone, content.due_at)
         if following is not None:
             content = replace(content, completed=False, due_at=following)

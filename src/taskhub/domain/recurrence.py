@@ -9,21 +9,21 @@ A local time that does not exist (the hour skipped when clocks spring forward) i
 UTC offset from before the gap, and an ambiguous one (the hour repeated when they fall back) is
 the first of its two instants, as RFC 5545 section 3.3.5 says; Python's `fold=0` is that reading.
 
-Occurrences are looked for at most `HORIZON_YEARS` ahead. dateutil, asked for the next
+A rule's occurrences are those within `HORIZON_YEARS` of its start. dateutil, asked for the next
 occurrence of a rule that has none, walks its calendar up to the year 9999 before it gives up
 (seconds of CPU for a daily rule); here the search runs on dates moved by whole 400-year
 Gregorian cycles (which repeat weekdays and leap years exactly) close to that end, so that it
-stops after at most `HORIZON_YEARS` + 400 years, and an occurrence found past the horizon counts
-as none.
+stops at most 400 years past the horizon. Rules no day can match are refused before any search,
+and the next occurrence of a rule without COUNT is looked for from a start moved to near the
+current one (`Rule._restart`), so that its cost does not grow with the task's age.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule as rfc5545
@@ -71,6 +71,9 @@ class Rule:
         """The rule `text` states, case-insensitively; InvalidRule saying what is wrong."""
         if len(text) > RECURRENCE_MAX_LENGTH:
             raise InvalidRule(f"must be at most {RECURRENCE_MAX_LENGTH} characters")
+        if not text.isascii():
+            # str.upper() turns some other letters into ASCII ones (the dotless i into "I").
+            raise InvalidRule("must be made of ASCII characters")
         if text.upper().startswith("RRULE:"):
             raise InvalidRule("must be the rule's value, without the RRULE: prefix")
         values: dict[str, str] = {}
@@ -107,24 +110,47 @@ class Rule:
             raise InvalidRule("BYMONTHDAY does not go with FREQ=WEEKLY")
         if self.freq in ("DAILY", "WEEKLY") and any(ordinal is not None for ordinal, _ in self.by_day):
             raise InvalidRule("BYDAY with a number (such as 1MO) needs FREQ=MONTHLY or FREQ=YEARLY")
-        if self.freq == "MONTHLY" and any(abs(ordinal or 0) > 5 for ordinal, _ in self.by_day):
-            raise InvalidRule("a BYDAY number must be between -5 and 5 with FREQ=MONTHLY")
+        # A number counts within the month with FREQ=MONTHLY, and with FREQ=YEARLY and BYMONTH.
+        if (self.freq == "MONTHLY" or (self.freq == "YEARLY" and self.by_month)) and any(
+            abs(ordinal or 0) > 5 for ordinal, _ in self.by_day
+        ):
+            raise InvalidRule("a BYDAY number must be between -5 and 5 when it counts within a month")
         if self.by_set_pos and not (self.by_month or self.by_month_day or self.by_day):
             raise InvalidRule("BYSETPOS needs another BY part (BYDAY, BYMONTHDAY or BYMONTH)")
         self._check_some_day_matches()
 
     def _check_some_day_matches(self) -> None:
-        """Refuse, without a search, rules that no calendar day can match: a day of the month
-        that none of the months has (30 February), or a BYSETPOS past the largest set a day or
-        a week can make. The search would find none either, but only after walking centuries."""
+        """Refuse, without a search, rules that no calendar day can match (30 February) and
+        BYSETPOS positions past the largest set a period of the rule can hold. A search would
+        find no occurrence either, but only after walking centuries, and each position it cannot
+        reach costs every period it walks."""
         months = self.by_month or tuple(range(1, 13))
         if self.by_month_day and not any(
             abs(day) <= _LONGEST_MONTH[month - 1] for month in months for day in self.by_month_day
         ):
             raise InvalidRule(NO_OCCURRENCE)
-        largest_set = {"DAILY": 1, "WEEKLY": max(1, len(self.by_day))}.get(self.freq)
-        if largest_set is not None and self.by_set_pos and min(map(abs, self.by_set_pos)) > largest_set:
-            raise InvalidRule(NO_OCCURRENCE)
+        largest = self._largest_set()
+        if any(abs(position) > largest for position in self.by_set_pos):
+            raise InvalidRule(f"BYSETPOS must be between -{largest} and {largest} for this rule")
+
+    def _largest_set(self) -> int:
+        """The most days one period of the rule (a day, a week, a month, a year) can select
+        before BYSETPOS picks among them."""
+        plain = sum(1 for ordinal, _ in self.by_day if ordinal is None)
+        numbered = len(self.by_day) - plain
+        if self.freq == "DAILY":
+            return 1
+        if self.freq == "WEEKLY":
+            return max(1, plain)
+        months = len(self.by_month) if self.freq == "YEARLY" and self.by_month else 1
+        if self.freq == "YEARLY" and not self.by_month:
+            months = 12 if self.by_month_day else 1
+        if self.by_month_day:
+            return len(self.by_month_day) * months
+        if self.by_day:
+            weeks = 5 if self.freq == "MONTHLY" or self.by_month else 53
+            return (plain * weeks + numbered) * months
+        return months
 
     def text(self) -> str:
         """The canonical form: upper case, parts in one order, list values sorted without
@@ -149,40 +175,78 @@ class Rule:
             parts.append(f"UNTIL={self.until}")
         return ";".join(parts)
 
-    def _until_local(self, zone: ZoneInfo) -> datetime | None:
-        """UNTIL as a wall-clock time in `zone`: a DATE is the whole of that local day."""
+    def _until_instant(self, zone: ZoneInfo) -> datetime | None:
+        """UNTIL as an instant (UTC): a DATE is the end of that day in `zone`. Compared with
+        each occurrence's instant, not its wall-clock time, so that an hour a daylight-saving
+        change repeats or skips does not move the limit."""
         if self.until is None:
             return None
         moment = _until_moment(self.until)
         if moment.tzinfo is None:
-            return moment
-        try:
-            return moment.astimezone(zone).replace(tzinfo=None)
-        except OverflowError:
-            return None  # later than any local time there is: no limit in practice
+            return _instant(moment, zone)  # None past the calendar's end: no limit in practice
+        return moment
 
-    def _occurrences(self, start: datetime, zone: ZoneInfo, shift: int) -> rfc5545.rrule:
-        """The rule's wall-clock occurrences from `start` (local, naive), every date moved
-        `shift` years later."""
-        until = self._until_local(zone)
-        if until is not None:
-            until = until.replace(year=until.year + shift) if until.year + shift <= _LAST_YEAR else None
+    def _restart(self, start: datetime, point: datetime) -> tuple[datetime, dict[str, Any]]:
+        """A later start from which the rule gives the same occurrences from `point` on, with the
+        defaults RFC 5545 takes from the start stated outright, so that finding the next
+        occurrence walks from near `point` rather than from the rule's start. Whole periods of
+        INTERVAL are skipped, one short of `point`'s, so the phase of every period is kept.
+        A rule with COUNT is not restarted: its occurrences are counted from its start."""
+        if self.count is not None:
+            return start, {}
+        step = self.interval
+        days = (point.date() - start.date()).days
+        if self.freq == "DAILY":
+            periods = days // step - 1
+            return (start + timedelta(days=periods * step), {}) if periods > 0 else (start, {})
+        if self.freq == "WEEKLY":
+            periods = days // 7 // step - 1
+            return (start + timedelta(weeks=periods * step), {}) if periods > 0 else (start, {})
+        if self.freq == "MONTHLY":
+            periods = ((point.year - start.year) * 12 + point.month - start.month) // step - 1
+            if periods <= 0:
+                return start, {}
+            month = start.month - 1 + periods * step
+            later = start.replace(year=start.year + month // 12, month=month % 12 + 1, day=1)
+            day: dict[str, Any] = {} if self.by_month_day or self.by_day else {"bymonthday": (start.day,)}
+            return later, day
+        periods = (point.year - start.year) // step - 1
+        if periods <= 0:
+            return start, {}
+        later = start.replace(year=start.year + periods * step, month=1, day=1)
+        defaults: dict[str, Any] = {}
+        if not (self.by_month_day or self.by_day):
+            defaults = {"bymonth": self.by_month or (start.month,), "bymonthday": (start.day,)}
+        return later, defaults
+
+    def _occurrences(
+        self, start: datetime, shift: int, last: datetime, defaults: dict[str, Any]
+    ) -> rfc5545.rrule:
+        """The rule's wall-clock occurrences from `start` to `last` (local, naive), every date
+        moved `shift` years later. UNTIL is left to the caller (it is an instant)."""
         weekdays = tuple(
             rfc5545.weekdays[day] if ordinal is None else rfc5545.weekdays[day](ordinal)
             for ordinal, day in self.by_day
         )
+        parts: dict[str, Any] = {
+            "bymonth": self.by_month or None,
+            "bymonthday": self.by_month_day or None,
+            "byweekday": weekdays or None,
+            "bysetpos": self.by_set_pos or None,
+        }
         return rfc5545.rrule(
             getattr(rfc5545, self.freq),
             dtstart=start.replace(year=start.year + shift),
             interval=self.interval,
             wkst=self.wkst,
             count=self.count,
-            until=until,
-            bymonth=self.by_month or None,
-            bymonthday=self.by_month_day or None,
-            byweekday=weekdays or None,
-            bysetpos=self.by_set_pos or None,
+            # dateutil refuses COUNT with UNTIL (RFC 5545 does too): a rule with COUNT ends by it,
+            # and the caller stops at the horizon.
+            until=last.replace(year=last.year + shift)
+            if self.count is None and last.year + shift <= _LAST_YEAR
+            else None,
             cache=False,
+            **(parts | defaults),
         )
 
     def first(self, start: datetime, zone_name: str | None) -> datetime | None:
@@ -192,28 +256,37 @@ class Rule:
 
     def next(self, start: datetime, zone_name: str | None, current: datetime) -> datetime | None:
         """The first occurrence (UTC) strictly after `current` (UTC), counted from `start`;
-        None when the rule has none left within the horizon (COUNT or UNTIL reached)."""
+        None when the rule has none left (COUNT or UNTIL reached, or the horizon)."""
         return self._search(start, zone_name, after=current)
 
     def _search(self, start: datetime, zone_name: str | None, *, after: datetime | None) -> datetime | None:
         zone = ZoneInfo(zone_name or "UTC")
-        local_start = _wall_clock(start, zone)
-        point = local_start if after is None else max(_wall_clock(after, zone), local_start)
-        shift = _shift(point.year)
-        occurrences = self._occurrences(local_start, zone, shift)
-        shifted_point = point.replace(year=point.year + shift)
-        horizon = _later(shifted_point, timedelta(days=365 * HORIZON_YEARS + HORIZON_YEARS // 4))
-        candidates: Iterator[datetime] = occurrences.xafter(shifted_point, inc=after is None)
-        for candidate in candidates:
-            if candidate > horizon:
-                return None
-            found = _instant(candidate.replace(year=candidate.year - shift), zone)
-            if found is None:
-                return None
-            # A later wall-clock time can be the same instant or an earlier one (a day a zone
-            # skipped, an hour read before its gap): the next occurrence is strictly later.
-            if after is None or found > after:
-                return found
+        try:
+            local_start = _wall_clock(start, zone)
+            point = local_start if after is None else max(_wall_clock(after, zone), local_start)
+        except OverflowError:
+            return None  # a due date whose wall-clock time there falls outside the calendar
+        horizon = _later(local_start, timedelta(days=365 * HORIZON_YEARS + HORIZON_YEARS // 4))
+        if point > horizon:
+            return None
+        until = self._until_instant(zone)
+        shift = _shift(local_start.year)
+        restart, defaults = self._restart(local_start, point)
+        occurrences = self._occurrences(restart, shift, horizon, defaults)
+        try:
+            for candidate in occurrences.xafter(point.replace(year=point.year + shift), inc=after is None):
+                if candidate.replace(year=candidate.year - shift) > horizon:
+                    return None
+                found = _instant(candidate.replace(year=candidate.year - shift), zone)
+                if found is None or (until is not None and found > until):
+                    return None
+                # A later wall-clock time can be the same instant or an earlier one (a day a
+                # zone skipped, an hour read before its gap): the next occurrence is later.
+                if after is None or found > after:
+                    return found
+        except (ArithmeticError, IndexError, ValueError):
+            # dateutil failing on a rule the checks above let through: no occurrence, never a 500.
+            return None
         return None
 
 
@@ -242,8 +315,9 @@ def _instant(local: datetime, zone: ZoneInfo) -> datetime | None:
 
 
 def _shift(year: int) -> int:
-    """Whole Gregorian cycles that move `year` to within 400 years below the last year a
-    search may reach, so that dateutil's own end (year 9999) comes after the horizon."""
+    """Whole Gregorian cycles that move a rule's start (`year`) to within 400 years below the
+    last year its horizon may reach, so that dateutil's own end (year 9999), where a search for
+    an occurrence that never comes stops, is at most 400 years past the horizon."""
     room = _LAST_YEAR - HORIZON_YEARS - year
     return max(0, room // _CYCLE_YEARS) * _CYCLE_YEARS
 

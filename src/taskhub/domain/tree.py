@@ -102,7 +102,8 @@ def consequences(after: Task, subtree: Sequence[Task], lineage: Sequence[Task], 
             values["completed"] = True
         if advanced and descendant.content.completed:
             values["completed"] = False
-        revised = descendant.revised(TaskPatch.of(**values), now, position=descendant.position)
+        # Completed with its ancestor: completed, even if it repeats (no open descendant).
+        revised = descendant.revised(TaskPatch.of(**values), now, position=descendant.position, cascaded=True)
         if revised is not descendant:
             changed.append(revised)
     if not content.completed:
