@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-tools test-embedded lint format install install-dev clean lock fuzz bench smoke
+.PHONY: run test test-tools test-embedded lint format install install-dev clean lock fuzz bench smoke types
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); \
@@ -62,6 +62,11 @@ format: install-dev
 bench: install-dev
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk"; exit 2; }
 	$(BIN)/python bench/run.py
+
+## Regenerate the TypeScript client's OpenAPI document and types (clients/typescript) after an API change.
+types: install-dev
+	$(BIN)/python scripts/openapi-document.py clients/typescript/openapi.json
+	cd clients/typescript && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run generate
 
 ## A longer schema-fuzzing run than make test's (FUZZ_EXAMPLES per operation).
 fuzz: install-dev
