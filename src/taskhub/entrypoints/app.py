@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import os
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from litestar import Litestar, Router
 from litestar.datastructures import ResponseHeader
@@ -29,6 +29,9 @@ from taskhub.entrypoints.http.request_context import RequestContextMiddleware
 from taskhub.entrypoints.http.tasks import TaskController
 from taskhub.entrypoints.logs import configure_logging
 from taskhub.entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
 
 _log = logging.getLogger("taskhub.app")
 
@@ -56,18 +59,27 @@ def _outer_layers(app: Litestar, settings: Settings) -> ASGIApp:
     if settings.trusted_proxies:
         # X-Forwarded-For/-Proto are believed only from these peers; from anyone else they are ignored.
         handler = ProxyHeadersMiddleware(handler, trusted_hosts=list(settings.trusted_proxies))
-    if settings.otel_endpoint:
-        from taskhub.entrypoints.tracing import traced  # noqa: PLC0415 - optional dependency
-
-        handler = traced(handler)
     return handler  # type: ignore[no-any-return]
 
 
-def create_app(container: Container, *, open_pools_at_start: bool = False) -> Litestar:
+def create_app(
+    container: Container,
+    *,
+    open_pools_at_start: bool = False,
+    tracer_provider: TracerProvider | None = None,
+) -> Litestar:
     """`open_pools_at_start`: connect the database pools during start-up rather than on the first
-    requests; what a served worker wants, and a short-lived app (a test) does not."""
+    requests; what a served worker wants, and a short-lived app (a test) does not.
+    `tracer_provider`: trace on this OpenTelemetry provider (a test's), whatever the settings say;
+    otherwise tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT is set (entrypoints/tracing.py)."""
     settings: Settings = container.settings()
     pools: tuple[DriverPool, ...] = (container.write_pool(), container.read_pool())
+    plugins: list[Any] = []
+    if tracer_provider is not None or settings.otel_endpoint:
+        # Imported only then: the production image does not install OpenTelemetry.
+        from taskhub.entrypoints.tracing import tracing_plugin  # noqa: PLC0415
+
+        plugins.append(tracing_plugin(pools, tracer_provider))
     background: set[asyncio.Task[None]] = set()
     warming: list[asyncio.Task[None]] = []
 
@@ -140,6 +152,7 @@ def create_app(container: Container, *, open_pools_at_start: bool = False) -> Li
         request_max_body_size=settings.max_body_bytes,
         on_startup=[warm_up],
         on_shutdown=[close],
+        plugins=plugins,
         openapi_config=OpenAPIConfig(
             title="taskhub",
             version="1.0.0",

@@ -28,7 +28,7 @@ CHANGE_LOCK = func.pg_advisory_xact_lock(
 )
 NEXT_CHANGE = task_change_seq.next_value()
 # The lock on its own, for a unit of work that reads before it writes (UnitOfWork.hold).
-HOLD: Final = Prepared.of(select(CHANGE_LOCK))
+HOLD: Final = Prepared.of(select(CHANGE_LOCK), name="change_lock.hold")
 # The lock as a FROM item: `WHERE LOCKED.c.held IS NOT NULL` makes a statement depend on it.
 LOCKED: Final[Any] = select(CHANGE_LOCK.label("held")).subquery("owner_lock")
 

@@ -10,6 +10,9 @@ The statement timeout: directly connected, it is set when the connection starts.
 PgBouncer in transaction mode, startup parameters are refused and the server connection is only
 ours inside a transaction, so every unit of work sets it with `SET LOCAL` in its transaction
 (`per_transaction_timeout_ms`).
+
+Every statement goes through `run`, which gives it a trace span of its own when tracing is on
+(tracing.py).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -27,9 +30,14 @@ from sqlalchemy.dialects import postgresql
 from taskhub.adapters.postgres.engine import PoolSettings, driver_arguments
 from taskhub.adapters.postgres.errors import is_transient
 from taskhub.adapters.postgres.pool import PoolStatus
+from taskhub.adapters.postgres.prepared import Prepared
 from taskhub.adapters.postgres.timestamps import read_timestamps_as_text
 from taskhub.adapters.postgres.url import PoolerMode, parse_database_url
 from taskhub.ports.repositories import StorageUnavailable
+
+if TYPE_CHECKING:
+    from taskhub.adapters.postgres.commands import Fetch
+    from taskhub.adapters.postgres.tracing import StatementSpans
 
 _log = logging.getLogger(__name__)
 
@@ -39,6 +47,9 @@ PooledConnection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
 # A connection a client request hangs on (a silent network) is abandoned after the server-side
 # statement timeout plus this margin; the server's own timeout normally fires first.
 _CLIENT_TIMEOUT_MARGIN_SECONDS = 5.0
+
+COMMIT: Final = Prepared.text("COMMIT", name="COMMIT")
+ROLLBACK: Final = Prepared.text("ROLLBACK", name="ROLLBACK")
 
 
 async def _keep(_: asyncpg.Connection) -> None:
@@ -57,7 +68,7 @@ async def quietly(step: Awaitable[Any], what: str) -> None:
         _log.warning("%s failed", what, exc_info=True)
 
 
-async def end_transaction(connection: PooledConnection) -> None:
+async def end_transaction(connection: PooledConnection, pool: DriverPool) -> None:
     """Rolls back the transaction a unit of work left open (none is open after COMMIT). When the
     rollback fails or is cancelled, the connection's state is unknown: it is closed rather than
     lent again, which ends the transaction too, and the pool replaces it."""
@@ -70,7 +81,7 @@ async def end_transaction(connection: PooledConnection) -> None:
     if not open_transaction:
         return
     try:
-        await connection.execute("ROLLBACK")
+        await pool.run(connection, ROLLBACK, {}, "execute")
     except Exception:
         # Whatever ended the unit of work is the error worth reporting, not this one.
         _log.warning("rolling back failed; the connection is closed instead", exc_info=True)
@@ -98,6 +109,8 @@ class DriverPool:
         self.per_transaction_timeout_ms = pool.statement_timeout_ms if target.behind_pgbouncer else 0
         self._pool: asyncpg.Pool | None = None
         self._waiting = 0
+        # Set by the app when tracing is on (entrypoints/tracing.py); None: no spans, at no cost.
+        self.spans: StatementSpans | None = None
 
     async def _create(self, min_size: int) -> asyncpg.Pool:
         return await asyncpg.create_pool(
@@ -152,6 +165,17 @@ class DriverPool:
             raise
         finally:
             await quietly(pool.release(connection), "returning a connection to the pool")
+
+    def run(
+        self, connection: PooledConnection, statement: Prepared, parameters: dict[str, Any], fetch: Fetch
+    ) -> Awaitable[Any]:
+        """The driver's call sending `statement` on `connection` (one of this pool's) and reading its
+        result by `fetch`, in a span of its own when tracing is on. Not a coroutine itself: with
+        tracing off, the caller awaits the driver's call directly; what tracing costs then is this
+        one function call."""
+        call = getattr(connection, fetch)(statement.sql, *statement.arguments(parameters))
+        spans = self.spans
+        return call if spans is None else spans.around(statement, call, fetch)
 
     async def warm(self) -> None:
         """Opens every connection now rather than on the first requests after start-up. Unless a

@@ -45,7 +45,8 @@ _HOLD: Final = func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("n
 CLAIM: Final = Prepared.of(
     select(_HOLD.label("held"), *_RECORD.c).select_from(
         select(literal(1).label("one")).subquery("claim").outerjoin(_RECORD, true())
-    )
+    ),
+    name="idempotency.claim",
 )
 _STORED: Final = ("fingerprint", "task", "list", "failure", "created_at", "expires_at")
 # The claim is held, so a conflicting row can only be an expired record: it is replaced.
@@ -54,7 +55,8 @@ SAVE: Final = Prepared.of(
     .values(owner_id=bindparam("owner"), key=bindparam("key"), **{name: bindparam(name) for name in _STORED})
     .on_conflict_do_update(
         index_elements=["owner_id", "key"], set_={name: bindparam(name) for name in _STORED}
-    )
+    ),
+    name="idempotency.save",
 )
 _EXPIRED = (
     select(idempotency_keys.c.owner_id, idempotency_keys.c.key)
@@ -64,7 +66,8 @@ _EXPIRED = (
     .with_for_update(skip_locked=True)
 )
 PURGE: Final = Prepared.of(
-    delete(idempotency_keys).where(tuple_(idempotency_keys.c.owner_id, idempotency_keys.c.key).in_(_EXPIRED))
+    delete(idempotency_keys).where(tuple_(idempotency_keys.c.owner_id, idempotency_keys.c.key).in_(_EXPIRED)),
+    name="idempotency.purge",
 )
 _FAILURE: Final = msgspec.json.Decoder(dict[str, Any])
 

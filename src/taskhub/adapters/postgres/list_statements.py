@@ -18,27 +18,31 @@ _OWNER = lists.c.owner_id == bindparam("owner", type_=lists.c.owner_id.type)
 _LIVE_LIST = lists.c.deleted_at.is_(None)
 _THIS_LIST = lists.c.id == bindparam("list_id", type_=lists.c.id.type)
 
-GET_LIST: Final = Prepared.of(select(*LIST_COLUMNS).where(_OWNER, _THIS_LIST, _LIVE_LIST))
+GET_LIST: Final = Prepared.of(select(*LIST_COLUMNS).where(_OWNER, _THIS_LIST, _LIVE_LIST), name="lists.get")
 ALL_LISTS: Final = Prepared.of(
-    select(*LIST_COLUMNS).where(_OWNER, _LIVE_LIST).order_by(LIST_POSITION_SORT, lists.c.id)
+    select(*LIST_COLUMNS).where(_OWNER, _LIVE_LIST).order_by(LIST_POSITION_SORT, lists.c.id),
+    name="lists.all",
 )
 INSERT_LIST: Final = Prepared.of(
     insert(lists).values(
         **{name: bindparam(name, type_=lists.c[name].type) for name in FIELD_NAMES}, change_seq=NEXT_CHANGE
-    )
+    ),
+    name="lists.insert",
 )
 # The owner's list rows by change number, tombstones included.
 LIST_CHANGES: Final = Prepared.of(
     select(*LIST_COLUMNS, lists.c.change_seq, lists.c.deleted_at)
     .where(_OWNER, lists.c.change_seq > bindparam("after"))
     .order_by(lists.c.change_seq)
-    .limit(bindparam("limit", type_=Integer))
+    .limit(bindparam("limit", type_=Integer)),
+    name="lists.changes",
 )
 _REVISED = ("name", "position", "updated_at", "version")
 SAVE_LIST: Final = Prepared.of(
     update(lists)
     .where(_OWNER, _THIS_LIST, _LIVE_LIST)
-    .values(**{name: bindparam(name, type_=lists.c[name].type) for name in _REVISED}, change_seq=NEXT_CHANGE)
+    .values(**{name: bindparam(name, type_=lists.c[name].type) for name in _REVISED}, change_seq=NEXT_CHANGE),
+    name="lists.save",
 )
 
 # A list's deletion takes its live tasks with it, each a tombstone of its own in the feed.
@@ -72,7 +76,7 @@ _TASKS_GONE = (
     .returning(tasks.c.id)
     .cte("tasks_gone")
 )
-DELETE_LIST: Final = Prepared.of(select(func.count()).select_from(_TASKS_GONE))
+DELETE_LIST: Final = Prepared.of(select(func.count()).select_from(_TASKS_GONE), name="lists.delete")
 
 # Maintenance: a list's tombstone goes once no task row (live or tombstone) refers to it any more,
 # and the watermark rises past its change number, as for tasks.
@@ -98,4 +102,6 @@ _RAISED = (
     )
     .cte("raised")
 )
-PURGE_LIST_TOMBSTONES: Final = Prepared.of(select(func.count()).select_from(_PURGED).add_cte(_RAISED))
+PURGE_LIST_TOMBSTONES: Final = Prepared.of(
+    select(func.count()).select_from(_PURGED).add_cte(_RAISED), name="lists.purge_tombstones"
+)

@@ -164,4 +164,4 @@ def _listing_statement(shape: _ListingShape) -> Prepared:
         statement = statement.order_by(key.desc(), tasks.c.id.desc())
     else:
         statement = statement.order_by(key.asc(), tasks.c.id.asc())
-    return Prepared.of(statement.limit(bindparam("limit", type_=Integer)))
+    return Prepared.of(statement.limit(bindparam("limit", type_=Integer)), name="tasks.find")

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from taskhub.adapters.postgres.driver_pool import DriverPool, PooledConnection, end_transaction
 from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.adapters.postgres.errors import storage_errors
+from taskhub.adapters.postgres.prepared import Prepared
 from taskhub.adapters.postgres.url import PoolerMode
 
 
@@ -32,20 +33,22 @@ class ReadPool(DriverPool):
                 return
             async with storage_errors():
                 # One round trip (the simple query protocol takes several statements at once).
-                await connection.execute(begin)
+                await self.run(connection, begin, {}, "execute")
             try:
                 yield connection
             except Exception:
-                await end_transaction(connection)
+                await end_transaction(connection, self)
                 raise
             else:
-                await end_transaction(connection)
+                await end_transaction(connection, self)
             # Cancelled: no rollback to wait for; acquire() closes the connection, which ends it.
 
-    def _begin(self, snapshot: bool) -> str | None:
+    def _begin(self, snapshot: bool) -> Prepared | None:
         """What opens the transaction the read needs; None: autocommit will do."""
         timeout = int(self.per_transaction_timeout_ms or 0)
         if not snapshot and not timeout:
             return None
         begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if snapshot else "BEGIN READ ONLY"
-        return f"{begin}; SET LOCAL statement_timeout = {timeout}" if timeout else begin
+        return Prepared.text(
+            f"{begin}; SET LOCAL statement_timeout = {timeout}" if timeout else begin, name="BEGIN"
+        )

@@ -34,7 +34,7 @@ class PostgresTaskReader:
 
     async def _run(self, statement: Prepared, parameters: dict[str, Any], fetch: Fetch) -> Any:
         async with self._reads.connection() as connection, storage_errors():
-            return await getattr(connection, fetch)(statement.sql, *statement.arguments(parameters))
+            return await self._reads.run(connection, statement, parameters, fetch)
 
     async def get(self, owner: UserId, task_id: TaskId) -> Task | None:
         row = await self._run(GET, {"task_id": task_id, "owner": owner}, "fetchrow")
@@ -55,8 +55,8 @@ class PostgresTaskReader:
         # would pass that task change for good.
         parameters = {"owner": owner, "after": after, "limit": limit}
         async with self._reads.connection(snapshot=True) as connection, storage_errors():
-            task_rows = await connection.fetch(CHANGES.sql, *CHANGES.arguments(parameters))
-            list_rows = await connection.fetch(LIST_CHANGES.sql, *LIST_CHANGES.arguments(parameters))
+            task_rows = await self._reads.run(connection, CHANGES, parameters, "fetch")
+            list_rows = await self._reads.run(connection, LIST_CHANGES, parameters, "fetch")
         entries: list[Change | ListChange] = [_task_change(row) for row in task_rows]
         entries += (
             ListChange(

@@ -82,4 +82,4 @@ def _statement(shape: _Shape) -> Prepared:
         statement = versioned(statement)
     if shape.locking:
         statement = statement.where(LOCKED.c.held.is_not(None))
-    return Prepared.of(statement)
+    return Prepared.of(statement, name="tasks.revise")

@@ -42,7 +42,7 @@ def _family(*, down: bool) -> Prepared:
     ordered = select(*(family.c[name] for name in COLUMN_NAMES)).order_by(
         family.c.level, family.c.position.collate("C"), family.c.id
     )
-    return Prepared.of(ordered)
+    return Prepared.of(ordered, name="tasks.subtree" if down else "tasks.lineage")
 
 
 SUBTREE: Final = _family(down=True)
@@ -57,7 +57,8 @@ def _siblings(*, inbox: bool, child: bool) -> Prepared:
             *at_place(tasks, "list_id", "parent_id", inbox=inbox, child=child),
             tasks.c.deleted_at.is_(None),
         )
-        .order_by(POSITION_SORT, tasks.c.id)
+        .order_by(POSITION_SORT, tasks.c.id),
+        name="tasks.siblings",
     )
 
 
@@ -66,7 +67,7 @@ SIBLINGS: Final = {
     (inbox, child): _siblings(inbox=inbox, child=child) for inbox in (True, False) for child in (True, False)
 }
 LAST_KEY: Final = {
-    (inbox, child): Prepared.of(select(last_key(inbox=inbox, child=child)))
+    (inbox, child): Prepared.of(select(last_key(inbox=inbox, child=child)), name="tasks.last_key")
     for inbox in (True, False)
     for child in (True, False)
 }
@@ -77,11 +78,13 @@ SAVE: Final = Prepared.of(
     update(tasks)
     .where(tasks.c.id == bindparam("id", type_=tasks.c.id.type), tasks.c.owner_id == _OWNER)
     .where(tasks.c.deleted_at.is_(None))
-    .values(**{name: bindparam(name, type_=tasks.c[name].type) for name in _SAVED}, change_seq=NEXT_CHANGE)
+    .values(**{name: bindparam(name, type_=tasks.c[name].type) for name in _SAVED}, change_seq=NEXT_CHANGE),
+    name="tasks.save",
 )
 # A task placed by the use case (its key given), inserted with a change number.
 INSERT_PLACED: Final = Prepared.of(
     insert(tasks).values(
         **{name: bindparam(name, type_=tasks.c[name].type) for name in COLUMN_NAMES}, change_seq=NEXT_CHANGE
-    )
+    ),
+    name="tasks.insert_placed",
 )

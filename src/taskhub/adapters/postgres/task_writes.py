@@ -51,7 +51,7 @@ def _insert(*, locking: bool) -> Prepared:
     if locking:
         row = row.select_from(LOCKED)
     statement = insert(tasks).from_select([*(c.name for c in COLUMNS), "change_seq"], row)
-    return Prepared.of(statement.returning(tasks.c[placed]))
+    return Prepared.of(statement.returning(tasks.c[placed]), name="tasks.insert")
 
 
 # A new top-level task, in the inbox or in a list.
@@ -73,7 +73,7 @@ def _delete(*, checked: bool, locking: bool) -> Prepared:
         statement = versioned(statement)
     if locking:
         statement = statement.where(LOCKED.c.held.is_not(None))
-    return Prepared.of(statement)
+    return Prepared.of(statement, name="tasks.delete")
 
 
 DELETE: Final = Write(
@@ -105,4 +105,6 @@ _RAISED = (
     )
     .cte("raised")
 )
-PURGE_TOMBSTONES: Final = Prepared.of(select(func.count()).select_from(_PURGED).add_cte(_RAISED))
+PURGE_TOMBSTONES: Final = Prepared.of(
+    select(func.count()).select_from(_PURGED).add_cte(_RAISED), name="tasks.purge_tombstones"
+)

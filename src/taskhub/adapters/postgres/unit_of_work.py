@@ -21,7 +21,7 @@ from typing import Any, Self
 
 from taskhub.adapters.postgres.change_lock import HOLD, LOCK_PARAMETER, lock_name
 from taskhub.adapters.postgres.commands import Command, Fetch
-from taskhub.adapters.postgres.driver_pool import PooledConnection, end_transaction
+from taskhub.adapters.postgres.driver_pool import COMMIT, PooledConnection, end_transaction
 from taskhub.adapters.postgres.errors import storage_errors
 from taskhub.adapters.postgres.idempotency import PostgresIdempotencyStore
 from taskhub.adapters.postgres.list_repository import PostgresListRepository
@@ -71,7 +71,7 @@ class PostgresUnitOfWork:
         try:
             # Cancelled (a deadline): no rollback to wait for; the pool closes the connection.
             if begun and not self._committed and (exc is None or isinstance(exc, Exception)):
-                await end_transaction(connection)
+                await end_transaction(connection, self._writes)
         finally:
             await scope.__aexit__(exc_type, exc, tb)
 
@@ -92,14 +92,14 @@ class PostgresUnitOfWork:
         if self._waiting:
             await self.flush()
         async with storage_errors():
-            return await getattr(connection, fetch)(statement.sql, *statement.arguments(parameters))
+            return await self._writes.run(connection, statement, parameters, fetch)
 
     async def begin(self) -> None:
         connection = self._open()
         if self._in_transaction:
             return
         async with storage_errors():
-            await connection.execute(self._writes.begin)
+            await self._writes.run(connection, self._writes.begin, {}, "execute")
         self._in_transaction = True
 
     # --- the port --------------------------------------------------------------------------
@@ -109,7 +109,7 @@ class PostgresUnitOfWork:
             return
         await self.flush()
         async with storage_errors():
-            await self._open().execute(HOLD.sql, *HOLD.arguments({LOCK_PARAMETER: lock_name(owner)}))
+            await self._writes.run(self._open(), HOLD, {LOCK_PARAMETER: lock_name(owner)}, "execute")
         self._locked.add(owner)
 
     async def flush(self) -> None:
@@ -129,7 +129,7 @@ class PostgresUnitOfWork:
         elif self._in_transaction or self._waiting:
             await self.flush()
             async with storage_errors(committing=True):
-                await connection.execute("COMMIT")
+                await self._writes.run(connection, COMMIT, {}, "execute")
         self._committed = True
 
     async def _send_waiting(self, *, committing: bool) -> None:
@@ -148,7 +148,5 @@ class PostgresUnitOfWork:
                 else:
                     statement = statement.plain
             async with storage_errors(committing=committing):
-                result = await getattr(connection, command.fetch)(
-                    statement.sql, *statement.arguments(parameters)
-                )
+                result = await self._writes.run(connection, statement, parameters, command.fetch)
             command.answer(result)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from taskhub.adapters.postgres.driver_pool import DriverPool, PooledConnection, end_transaction
 from taskhub.adapters.postgres.engine import PoolSettings
 from taskhub.adapters.postgres.errors import storage_errors
+from taskhub.adapters.postgres.prepared import Prepared
 from taskhub.adapters.postgres.url import PoolerMode
 
 
@@ -20,7 +21,7 @@ class WritePool(DriverPool):
             # Behind PgBouncer: one round trip still (the simple query protocol takes both).
             begin += f"; SET LOCAL statement_timeout = {int(self.per_transaction_timeout_ms)}"
         # What starts a transaction on a connection of this pool.
-        self.begin = begin
+        self.begin = Prepared.text(begin, name="BEGIN")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PooledConnection]:
@@ -28,12 +29,12 @@ class WritePool(DriverPool):
         committed it; for maintenance and tests (units of work begin their own)."""
         async with self.acquire() as connection:
             async with storage_errors():
-                await connection.execute(self.begin)
+                await self.run(connection, self.begin, {}, "execute")
             try:
                 yield connection
             except Exception:
-                await end_transaction(connection)
+                await end_transaction(connection, self)
                 raise
             else:
-                await end_transaction(connection)
+                await end_transaction(connection, self)
             # Cancelled: no rollback to wait for; acquire() closes the connection, which ends it.
