@@ -54,7 +54,7 @@ async def test_purging_forgets_old_tombstones_and_raises_the_watermark(storage: 
     owner = user()
     old, recent, alive = make_task(owner, "old"), make_task(owner, "recent"), make_task(owner, "alive")
     old, recent, alive = await storage.add(old, recent, alive)
-    assert await storage.reader.sync_watermark() == 0
+    assert await storage.reader.sync_watermark(owner) == 0
     async with storage.uow() as uow:
         uow.tasks.delete(owner, old.id, at=T0)
         uow.tasks.delete(owner, recent.id, at=T0 + timedelta(days=40))
@@ -70,7 +70,7 @@ async def test_purging_forgets_old_tombstones_and_raises_the_watermark(storage: 
     assert purged.value == 1
     remaining = [c.task_id for c in await storage.reader.changes(owner, after=0, limit=10)]
     assert remaining == [alive.id, recent.id]
-    assert await storage.reader.sync_watermark() >= tombstone_of_old.sequence
+    assert await storage.reader.sync_watermark(owner) >= tombstone_of_old.sequence
     assert await storage.reader.get(owner, alive.id) == alive
 
 

@@ -21,6 +21,7 @@ from taskhub.domain.model import DECIDED_ON_READ, REVISION, UNPLACED, ListId, Ta
 from taskhub.domain.ordering import Sibling
 from taskhub.domain.positions import key_after
 from taskhub.domain.preconditions import VersionCondition
+from taskhub.ports.accounts import erasure_digest
 from taskhub.ports.deferred import Deferred
 from taskhub.ports.idempotency import Claim, IdempotencyRecord
 from taskhub.ports.repositories import Change, ListChange, TaskQuery
@@ -39,6 +40,8 @@ class _State:
     lists: dict[ListId, TaskList] = field(default_factory=dict)
     list_deleted_at: dict[ListId, datetime] = field(default_factory=dict)
     list_sequence: dict[ListId, int] = field(default_factory=dict)
+    # Erased owners' records (ports/accounts.py): the change number their older tokens expire at.
+    erased_through: dict[bytes, int] = field(default_factory=dict)
 
     def copy(self) -> _State:
         return replace(
@@ -50,6 +53,7 @@ class _State:
             lists=dict(self.lists),
             list_deleted_at=dict(self.list_deleted_at),
             list_sequence=dict(self.list_sequence),
+            erased_through=dict(self.erased_through),
         )
 
     def next_sequence(self, task_id: TaskId) -> None:
@@ -212,8 +216,9 @@ class InMemoryTaskReader:
     async def lists(self, owner: UserId) -> list[TaskList]:
         return self._store.state.live_lists(owner)
 
-    async def sync_watermark(self) -> int:
-        return self._store.state.watermark
+    async def sync_watermark(self, owner: UserId) -> int:
+        state = self._store.state
+        return max(state.watermark, state.erased_through.get(erasure_digest(owner), 0))
 
 
 # --- the write side ---------------------------------------------------------------------------
@@ -459,10 +464,40 @@ class InMemoryIdempotencyStore:
         return answer
 
 
+class InMemoryAccountRepository:
+    def __init__(self, unit: InMemoryUnitOfWork) -> None:
+        self._unit = unit
+
+    def erase(self, owner: UserId, *, at: datetime) -> Deferred[int]:
+        answer: Deferred[int] = Deferred()
+
+        def erase(state: _State) -> None:
+            tasks = [task_id for task_id, task in state.tasks.items() if task.owner_id == owner]
+            lists = [list_id for list_id, task_list in state.lists.items() if task_list.owner_id == owner]
+            keys = [key for key in state.idempotency if key[0] == owner]
+            for task_id in tasks:
+                del state.tasks[task_id]
+                state.deleted_at.pop(task_id, None)
+                state.sequence.pop(task_id, None)
+            for list_id in lists:
+                del state.lists[list_id]
+                state.list_deleted_at.pop(list_id, None)
+                state.list_sequence.pop(list_id, None)
+            for key in keys:
+                del state.idempotency[key]
+            state.last_sequence += 1
+            state.erased_through[erasure_digest(owner)] = state.last_sequence
+            answer.resolve(len(tasks) + len(lists) + len(keys))
+
+        self._unit.wait(erase)
+        return answer
+
+
 class InMemoryUnitOfWork:
     tasks: InMemoryTaskRepository
     lists: InMemoryListRepository
     idempotency: InMemoryIdempotencyStore
+    accounts: InMemoryAccountRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -472,6 +507,7 @@ class InMemoryUnitOfWork:
         self.tasks = InMemoryTaskRepository(self)
         self.lists = InMemoryListRepository(self)
         self.idempotency = InMemoryIdempotencyStore(self)
+        self.accounts = InMemoryAccountRepository(self)
 
     async def __aenter__(self) -> Self:
         if self._state is not None or self._committed:

@@ -154,7 +154,7 @@ class TaskService:
         changes = await read(owner, after=after, limit=limit + 1)
         # Read after the changes: a purge that committed in between makes this token expire
         # rather than silently losing the deletions it removed.
-        if since is not None and after < await self._reader.sync_watermark():
+        if since is not None and after < await self._reader.sync_watermark(owner):
             raise SyncTokenExpired()
         page, more = changes[:limit], len(changes) > limit
         next_since = encode_sync_token(page[-1].sequence if page else after)

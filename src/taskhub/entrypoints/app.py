@@ -18,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from taskhub.adapters.postgres.driver_pool import DriverPool
 from taskhub.entrypoints.container import Container
+from taskhub.entrypoints.http.account import AccountController
 from taskhub.entrypoints.http.auth import BearerAuthenticationMiddleware
 from taskhub.entrypoints.http.body import StrictJsonRequest
 from taskhub.entrypoints.http.cors import CorsMiddleware, OriginPolicy
@@ -134,7 +135,7 @@ def create_app(
 
     api = Router(
         path=API_PREFIX,
-        route_handlers=[TaskController, ListController, ChangesController],
+        route_handlers=[TaskController, ListController, ChangesController, AccountController],
         middleware=[DefineMiddleware(BearerAuthenticationMiddleware)],
         response_headers=[
             ResponseHeader(name="Cache-Control", value="no-store"),

@@ -25,7 +25,7 @@ from taskhub.adapters.jose_tokens import mint_shared_secret_token
 from taskhub.adapters.postgres.embedded import EmbeddedPostgres
 from taskhub.adapters.postgres.migrations import upgrade
 from taskhub.application.maintenance import PurgeReport
-from taskhub.domain.model import is_valid_user_id
+from taskhub.domain.model import UserId, is_valid_user_id
 from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.logs import configure_logging, json_line, wants_json
 from taskhub.entrypoints.server import serve
@@ -81,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
         help="delete expired idempotency keys and old tombstones (safe to run from cron on every instance)",
     )
     purge.set_defaults(run=_purge)
+
+    erase = commands.add_parser(
+        "erase-user",
+        help="erase everything stored for a user, in one transaction (for Better Auth's user deletion)",
+    )
+    erase.add_argument("--sub", required=True, help="the user id (the token's sub) to erase")
+    erase.set_defaults(run=_erase_user)
 
     token = commands.add_parser("token", help="mint a development HS256 token with BETTER_AUTH_SECRET")
     token.add_argument("--sub", required=True, help="the user id the token speaks for")
@@ -170,6 +177,31 @@ def _migrate(_: argparse.Namespace) -> int:
     with _database(settings) as database_url:
         upgrade(database_url, pooler=settings.database_pooler)
     _say(settings, "database schema is up to date")
+    return 0
+
+
+def _erase_user(arguments: argparse.Namespace) -> int:
+    owner = str(arguments.sub)
+    if not is_valid_user_id(owner):
+        raise CliError("--sub must be a user id: 1..255 characters, no control characters")
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    with _database(settings) as database_url:
+        container = Container(settings=replace(settings, database_url=database_url))
+
+        async def run() -> int:
+            try:
+                return await container.account_service().erase(UserId(owner))
+            finally:
+                await container.write_pool().close()
+                await container.read_pool().close()
+
+        try:
+            rows = asyncio.run(run())
+        except StorageUnavailable as exc:
+            raise CliError("the database is unavailable") from exc
+    # The user id is not repeated: the operator knows whom they erased, the logs need not.
+    _say(settings, f"erased the user: {rows} rows deleted")
     return 0
 
 

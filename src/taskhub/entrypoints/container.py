@@ -15,6 +15,7 @@ from taskhub.adapters.postgres.readiness import PostgresReadiness
 from taskhub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from taskhub.adapters.postgres.write_pool import WritePool
 from taskhub.adapters.system import SystemClock, TimeOrderedIdGenerator
+from taskhub.application.accounts import AccountService
 from taskhub.application.lists import ListService
 from taskhub.application.maintenance import MaintenanceService
 from taskhub.application.retry import RetryPolicy
@@ -80,6 +81,16 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ids=ids,
         idempotency_ttl=settings.provided.idempotency_ttl,
+        retry_policy=providers.Factory(
+            RetryPolicy,
+            attempts=settings.provided.db_retry_attempts,
+            deadline_seconds=settings.provided.pool.acquire_timeout_seconds,
+        ),
+    )
+    account_service = providers.Singleton(
+        AccountService,
+        uow=unit_of_work.provider,
+        clock=clock,
         retry_policy=providers.Factory(
             RetryPolicy,
             attempts=settings.provided.db_retry_attempts,

@@ -80,8 +80,9 @@ class TaskReader(Protocol):
         """`changes`, with the owner's lists' changes among the tasks', in one commit order."""
         ...
 
-    async def sync_watermark(self) -> int:
-        """Change numbers at or below this may have lost tombstones: older sync tokens expired."""
+    async def sync_watermark(self, owner: UserId) -> int:
+        """Change numbers at or below this may have lost tombstones, or `owner`'s erasure took
+        everything of theirs: `owner`'s older sync tokens expired."""
         ...
 
 

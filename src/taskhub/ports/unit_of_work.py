@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from taskhub.domain.model import UserId
+from taskhub.ports.accounts import AccountRepository
 from taskhub.ports.deferred import Deferred
 from taskhub.ports.idempotency import IdempotencyStore
 from taskhub.ports.lists import ListRepository
@@ -27,6 +28,7 @@ class UnitOfWork(Protocol):
     tasks: TaskRepository
     lists: ListRepository
     idempotency: IdempotencyStore
+    accounts: AccountRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -17,6 +17,7 @@ from taskhub.adapters.postgres.task_reads import CHANGES, GET, WATERMARK
 from taskhub.adapters.postgres.task_rows import to_task
 from taskhub.domain.lists import TaskList
 from taskhub.domain.model import ListId, Task, TaskId, UserId
+from taskhub.ports.accounts import erasure_digest
 from taskhub.ports.repositories import Change, ListChange, TaskQuery
 
 
@@ -76,5 +77,5 @@ class PostgresTaskReader:
     async def lists(self, owner: UserId) -> list[TaskList]:
         return [to_list(row) for row in await self._run(ALL_LISTS, {"owner": owner}, "fetch")]
 
-    async def sync_watermark(self) -> int:
-        return int(await self._run(WATERMARK, {}, "fetchval") or 0)
+    async def sync_watermark(self, owner: UserId) -> int:
+        return int(await self._run(WATERMARK, {"digest": erasure_digest(owner)}, "fetchval") or 0)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Sequence,
     SmallInteger,
@@ -232,6 +233,17 @@ sync_state = Table(
     Column("id", SmallInteger, primary_key=True),
     Column("purged_through_seq", BigInteger, nullable=False, server_default=text("0")),
     CheckConstraint("id = 1", name="single_row"),
+)
+
+# Users erased (ports/accounts.py): the SHA-256 of the user id, never the id, and a change number
+# above all of theirs, below which their sync tokens expired. Nothing else of theirs is kept.
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("owner_digest", LargeBinary(32), primary_key=True),
+    Column("through_seq", BigInteger, nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("octet_length(owner_digest) = 32", name="digest_length"),
 )
 
 # How each idempotent request ended, per user and key (docs/concurrency.md): the task it answered

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, bindparam, func, select
 
 from taskhub.adapters.postgres.prepared import Prepared
-from taskhub.adapters.postgres.tables import sync_state, tasks
+from taskhub.adapters.postgres.tables import erasures, sync_state, tasks
 from taskhub.adapters.postgres.task_columns import BY_ID_AND_OWNER, COLUMNS
 
 GET: Final = Prepared.of(select(*COLUMNS).where(BY_ID_AND_OWNER), name="tasks.get")
@@ -19,6 +19,15 @@ CHANGES: Final = Prepared.of(
     .limit(bindparam("limit", type_=Integer)),
     name="tasks.changes",
 )
+# The higher of the tombstones' purge watermark and the owner's erasure, if any.
+_ERASED_THROUGH = (
+    select(erasures.c.through_seq)
+    .where(erasures.c.owner_digest == bindparam("digest", type_=erasures.c.owner_digest.type))
+    .scalar_subquery()
+)
 WATERMARK: Final = Prepared.of(
-    select(sync_state.c.purged_through_seq).where(sync_state.c.id == 1), name="sync.watermark"
+    select(func.greatest(sync_state.c.purged_through_seq, func.coalesce(_ERASED_THROUGH, 0))).where(
+        sync_state.c.id == 1
+    ),
+    name="sync.watermark",
 )

@@ -22,6 +22,7 @@ from typing import Any, Self
 from taskhub.adapters.postgres.change_lock import HOLD, LOCK_PARAMETER, lock_name
 from taskhub.adapters.postgres.commands import Command, Fetch
 from taskhub.adapters.postgres.driver_pool import COMMIT, PooledConnection, end_transaction
+from taskhub.adapters.postgres.erasure import PostgresAccountRepository
 from taskhub.adapters.postgres.errors import storage_errors
 from taskhub.adapters.postgres.idempotency import PostgresIdempotencyStore
 from taskhub.adapters.postgres.list_repository import PostgresListRepository
@@ -49,6 +50,7 @@ class PostgresUnitOfWork:
         self.tasks = PostgresTaskRepository(self)
         self.lists = PostgresListRepository(self)
         self.idempotency = PostgresIdempotencyStore(self)
+        self.accounts = PostgresAccountRepository(self)
 
     async def __aenter__(self) -> Self:
         if self._scope is not None or self._committed:
