@@ -9,6 +9,26 @@
  */
 
 export interface paths {
+    "/api/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Erase everything stored for you: tasks, lists, trash, change feed, retry records
+         * @description One transaction; idempotent. Afterwards you start empty, and a sync token from before gives 410. Needs `confirm=true`.
+         */
+        delete: operations["ApiAccountErase"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/changes": {
         parameters: {
             query?: never;
@@ -18,6 +38,23 @@ export interface paths {
         };
         /** Every change to your tasks and lists since your last sync, in commit order */
         get: operations["ApiChangesChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything you have: every list and task, as JSON or as an iCalendar file */
+        get: operations["ApiExportExport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -254,6 +291,13 @@ export interface components {
             changes: components["schemas"]["ChangeEntry"][];
             has_more: boolean;
             next_since: string;
+        };
+        /** ExportDocument */
+        ExportDocument: {
+            /** Format: date-time */
+            exported_at: string;
+            lists: components["schemas"]["ListRead"][];
+            tasks: components["schemas"]["TaskRead"][];
         };
         /** Feed */
         Feed: {
@@ -528,6 +572,83 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ApiAccountErase: {
+        parameters: {
+            query?: {
+                /** @description `true`: yes, erase everything */
+                confirm?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    "Cache-Control"?: string;
+                    "X-Content-Type-Options"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON, or a bad query or path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed JSON that breaks the schema or a task rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds (`RateLimit-*` tell the budget). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bug in taskhub; logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiChangesChanges: {
         parameters: {
             query?: {
@@ -573,6 +694,77 @@ export interface operations {
             };
             /** @description The sync token is older than the deletion history (30 days by default): sync from scratch. */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; retry after `Retry-After` seconds (`RateLimit-*` tell the budget). */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bug in taskhub; logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiExportExport: {
+        parameters: {
+            query?: {
+                /** @description `json` (default): every list and task as the API reads them; `ics`: an iCalendar file, one VTODO per task, that calendar applications reading VTODO import. */
+                format?: "json" | "ics";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every live list and task of yours, lists by position, tasks by creation; an attachment, streamed */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="taskhub-export.json"` (`.ics` for iCalendar) */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportDocument"];
+                    "text/calendar": string;
+                };
+            };
+            /** @description Malformed JSON, or a bad query or path parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid bearer token. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -23,6 +23,7 @@ from taskhub.entrypoints.http.auth import BearerAuthenticationMiddleware
 from taskhub.entrypoints.http.body import StrictJsonRequest
 from taskhub.entrypoints.http.cors import CorsMiddleware, OriginPolicy
 from taskhub.entrypoints.http.errors import EXCEPTION_HANDLERS
+from taskhub.entrypoints.http.export import ExportController
 from taskhub.entrypoints.http.health import HealthController, metrics
 from taskhub.entrypoints.http.lists import ChangesController, ListController
 from taskhub.entrypoints.http.metrics import record_pool
@@ -135,7 +136,13 @@ def create_app(
 
     api = Router(
         path=API_PREFIX,
-        route_handlers=[TaskController, ListController, ChangesController, AccountController],
+        route_handlers=[
+            TaskController,
+            ListController,
+            ChangesController,
+            AccountController,
+            ExportController,
+        ],
         middleware=[DefineMiddleware(BearerAuthenticationMiddleware)],
         response_headers=[
             ResponseHeader(name="Cache-Control", value="no-store"),

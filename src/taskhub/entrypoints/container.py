@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from taskhub.adapters.icalendar_writer import IcalendarWriter
 from taskhub.adapters.jose_tokens import JoseTokenVerifier
 from taskhub.adapters.jwks import JwksCache
 from taskhub.adapters.postgres.driver_pool import DriverPool
 from taskhub.adapters.postgres.engine import PoolSettings
+from taskhub.adapters.postgres.export import PostgresExportReader
 from taskhub.adapters.postgres.migrations import head_revision
 from taskhub.adapters.postgres.read_pool import ReadPool
 from taskhub.adapters.postgres.reader import PostgresTaskReader
@@ -16,6 +18,7 @@ from taskhub.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from taskhub.adapters.postgres.write_pool import WritePool
 from taskhub.adapters.system import SystemClock, TimeOrderedIdGenerator
 from taskhub.application.accounts import AccountService
+from taskhub.application.export import ExportService
 from taskhub.application.lists import ListService
 from taskhub.application.maintenance import MaintenanceService
 from taskhub.application.retry import RetryPolicy
@@ -60,6 +63,10 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(TimeOrderedIdGenerator)
     unit_of_work = providers.Factory(PostgresUnitOfWork, writes=write_pool)
     task_reader = providers.Singleton(PostgresTaskReader, reads=read_pool)
+    export_reader = providers.Singleton(PostgresExportReader, reads=read_pool)
+    export_service = providers.Singleton(
+        ExportService, reader=export_reader, calendar=providers.Singleton(IcalendarWriter), clock=clock
+    )
 
     task_service = providers.Singleton(
         TaskService,
