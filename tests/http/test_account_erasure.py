@@ -95,3 +95,13 @@ async def test_after_an_erasure_the_user_starts_again_with_a_working_feed(client
 
 async def test_erasing_needs_a_token(client: Client) -> None:
     assert_problem(await client.delete(ERASE), 401, "invalid-token")
+
+
+async def test_after_an_erasure_an_empty_feed_can_be_polled_without_a_410(client: Client) -> None:
+    await with_data(client)
+    await client.delete(ERASE, headers=auth(ALICE))
+    fresh = (await feed(client)).json()
+    assert fresh["changes"] == []
+    again = await feed(client, since=fresh["next_since"])
+    assert again.status_code == 200, again.text
+    assert again.json()["changes"] == []

@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
@@ -99,18 +100,39 @@ def _moment(raw: Any) -> datetime:
     return moment
 
 
-def encode_sync_token(sequence: int) -> str:
-    return _encode({"v": _SYNC_VERSION, "s": sequence})
+@dataclass(frozen=True, slots=True)
+class SyncToken:
+    """Where a client's sync stands: every change numbered up to `sequence` read, at a time when
+    the owner's watermark (`TaskReader.sync_watermark`) was `watermark`. None for a token issued
+    before tokens carried it: it is taken as older than any purge."""
+
+    sequence: int
+    watermark: int | None = None
+
+    def expired(self, watermark: int) -> bool:
+        """Whether changes this client has not read may be gone: a purge or an erasure raised
+        the watermark above its place since the token was issued. A token issued after it
+        (a sync that started afresh) is not, wherever it stands."""
+        seen = -1 if self.watermark is None else self.watermark
+        return self.sequence < watermark and seen < watermark
 
 
-def decode_sync_token(token: str) -> int:
-    payload = _decode(token, "since")
-    sequence = payload.get("s")
+def encode_sync_token(token: SyncToken) -> str:
+    return _encode({"v": _SYNC_VERSION, "s": token.sequence, "w": token.watermark})
+
+
+def decode_sync_token(text: str) -> SyncToken:
+    payload = _decode(text, "since")
+    sequence, watermark = payload.get("s"), payload.get("w")
     if (
         payload.get("v") != _SYNC_VERSION
         or not isinstance(sequence, int)
-        or isinstance(sequence, bool)
-        or not 0 <= sequence <= _MAX_SEQUENCE
+        or not _is_sequence(sequence)
+        or not (watermark is None or _is_sequence(watermark))
     ):
         raise InvalidParameter("since", "is not a sync token this service issued")
-    return sequence
+    return SyncToken(sequence, watermark)
+
+
+def _is_sequence(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_SEQUENCE

@@ -8,6 +8,7 @@ unavailable, 503): the HTTP edge opens it before it answers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -55,7 +56,8 @@ class ExportService:
         """The owner's live tasks as an iCalendar file, a part at a time."""
         async with _reported("ics", owner) as tally, self._reader.snapshot(owner) as snapshot:
             stamp = self._clock.now()
-            yield self._calendar.opening(await snapshot.zones())
+            # Off the event loop: a VTIMEZONE takes tens of milliseconds to make the first time.
+            yield await asyncio.to_thread(self._calendar.opening, await snapshot.zones())
             async for task in _owned_tasks(snapshot.tasks(), owner, tally):
                 yield self._calendar.todo(task, stamp)
             yield self._calendar.closing()

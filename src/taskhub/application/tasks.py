@@ -22,7 +22,13 @@ from datetime import timedelta
 from typing import Any, Final, TypeVar
 
 from taskhub.application import task_tree as tree
-from taskhub.application.cursors import decode_cursor, decode_sync_token, encode_cursor, encode_sync_token
+from taskhub.application.cursors import (
+    SyncToken,
+    decode_cursor,
+    decode_sync_token,
+    encode_cursor,
+    encode_sync_token,
+)
 from taskhub.application.idempotency import DEFAULT_IDEMPOTENCY_TTL, Idempotency, Outcome, fingerprint
 from taskhub.application.operation_log import logged
 from taskhub.application.retry import RetryPolicy, retried
@@ -150,14 +156,19 @@ class TaskService:
         self, owner: UserId, since: str | None, limit: int, read: Callable[..., Awaitable[Sequence[Any]]]
     ) -> ChangePage:
         _check_page_size(limit)
-        after = decode_sync_token(since) if since is not None else 0
+        token = decode_sync_token(since) if since is not None else None
+        after = 0 if token is None else token.sequence
         changes = await read(owner, after=after, limit=limit + 1)
         # Read after the changes: a purge that committed in between makes this token expire
         # rather than silently losing the deletions it removed.
-        if since is not None and after < await self._reader.sync_watermark(owner):
+        watermark = await self._reader.sync_watermark(owner)
+        if token is not None and token.expired(watermark):
             raise SyncTokenExpired()
         page, more = changes[:limit], len(changes) > limit
-        next_since = encode_sync_token(page[-1].sequence if page else after)
+        # The watermark goes into the next token: a sync that starts afresh is not expired by a
+        # purge or an erasure that came before it (an erased user's empty feed, the old changes
+        # of a quiet user below another user's purged tombstones), only by one that comes after.
+        next_since = encode_sync_token(SyncToken(page[-1].sequence if page else after, watermark))
         return ChangePage(changes=list(page), next_since=next_since, has_more=more)
 
     @logged("all changes", logging.DEBUG)
