@@ -14,8 +14,13 @@ from typing import Any
 import icalendar
 import pytest
 import recurring_ical_events
+from dependency_injector import providers
 
-from tests.http.conftest import Client, auth
+from taskhub.adapters.icalendar_writer import IcalendarWriter
+from taskhub.application.export import ExportService
+from taskhub.entrypoints.app import create_app
+from taskhub.entrypoints.container import Container
+from tests.http.conftest import Client, auth, in_this_loop
 from tests.http.test_lists_api import field_errors, make_list
 from tests.http.test_subtasks_and_moves import read
 from tests.http.test_tasks_api import ALICE, BOB, assert_problem, create
@@ -380,3 +385,12 @@ async def test_a_repeating_tasks_rule_expands_to_the_due_dates_the_api_moves_it_
     in_the_calendar = expanded(await calendar(client), task, count)
 
     assert in_the_calendar == await schedule(client, task, count)
+
+
+async def test_an_export_over_the_users_limit_is_a_429_with_retry_after(container: Container) -> None:
+    full = ExportService(container.export_reader(), IcalendarWriter(), container.clock(), exports_per_user=0)
+    container.export_service.override(providers.Object(full))
+    async with in_this_loop(create_app(container)) as client:
+        response = await client.get(EXPORT, headers=auth(ALICE))
+    assert_problem(response, 429, "too-many-exports")
+    assert response.headers["retry-after"] == "10"

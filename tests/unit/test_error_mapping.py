@@ -17,6 +17,7 @@ from taskhub.domain.errors import (
     SyncTokenExpired,
     TaskhubError,
     TaskNotFound,
+    TooManyExports,
     TooManyLists,
 )
 from taskhub.entrypoints.http.errors import kind_of
@@ -48,6 +49,7 @@ def test_every_taskhub_error_has_a_status() -> None:
         RequestInFlight: RequestInFlight(),
         IdempotencyKeyReused: IdempotencyKeyReused(),
         SyncTokenExpired: SyncTokenExpired(),
+        TooManyExports: TooManyExports(2),
         StorageUnavailable: StorageUnavailable("down"),
         InvalidToken: InvalidToken(TokenRejection.EXPIRED),
     }
@@ -66,6 +68,7 @@ def test_every_taskhub_error_has_a_status() -> None:
         "RequestInFlight": 409,
         "IdempotencyKeyReused": 422,
         "SyncTokenExpired": 410,
+        "TooManyExports": 429,
         "StorageUnavailable": 503,
         "InvalidToken": 401,
     }

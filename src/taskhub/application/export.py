@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from taskhub.application.operation_log import user_hash
-from taskhub.domain.errors import ListNotFound, TaskhubError, TaskNotFound
+from taskhub.domain.errors import ListNotFound, TaskhubError, TaskNotFound, TooManyExports
 from taskhub.domain.lists import TaskList
 from taskhub.domain.model import Task, UserId
 from taskhub.ports.clock import Clock
@@ -39,28 +40,60 @@ class _Tally:
     tasks = 0
 
 
+# Exports one user may download from one instance at once: each holds a read connection (and a
+# snapshot) for as long as its download lasts, so a few slow ones could otherwise take them all.
+EXPORTS_PER_USER: Final = 2
+
+
 class ExportService:
-    def __init__(self, reader: ExportReader, calendar: CalendarWriter, clock: Clock) -> None:
+    def __init__(
+        self,
+        reader: ExportReader,
+        calendar: CalendarWriter,
+        clock: Clock,
+        exports_per_user: int = EXPORTS_PER_USER,
+    ) -> None:
         self._reader = reader
         self._calendar = calendar
         self._clock = clock
+        self._per_user = exports_per_user
+        self._downloading: dict[UserId, int] = {}
+
+    @contextmanager
+    def _slot(self, owner: UserId) -> Iterator[None]:
+        """One of the owner's export slots on this instance, for as long as the block runs;
+        TooManyExports when they are all taken."""
+        running = self._downloading.get(owner, 0)
+        if running >= self._per_user:
+            raise TooManyExports(self._per_user)
+        self._downloading[owner] = running + 1
+        try:
+            yield
+        finally:
+            left = self._downloading[owner] - 1
+            if left:
+                self._downloading[owner] = left
+            else:
+                del self._downloading[owner]
 
     @asynccontextmanager
     async def everything(self, owner: UserId) -> AsyncIterator[Export]:
         """The owner's live lists and tasks as of now, readable until the block ends."""
-        async with _reported("json", owner) as tally, self._reader.snapshot(owner) as snapshot:
-            lists = [_owned_list(task_list, owner) for task_list in await snapshot.lists()]
-            yield Export(self._clock.now(), lists, _owned_tasks(snapshot.tasks(), owner, tally))
+        with self._slot(owner):
+            async with _reported("json", owner) as tally, self._reader.snapshot(owner) as snapshot:
+                lists = [_owned_list(task_list, owner) for task_list in await snapshot.lists()]
+                yield Export(self._clock.now(), lists, _owned_tasks(snapshot.tasks(), owner, tally))
 
     async def calendar(self, owner: UserId) -> AsyncGenerator[bytes, None]:
         """The owner's live tasks as an iCalendar file, a part at a time."""
-        async with _reported("ics", owner) as tally, self._reader.snapshot(owner) as snapshot:
-            stamp = self._clock.now()
-            # Off the event loop: a VTIMEZONE takes tens of milliseconds to make the first time.
-            yield await asyncio.to_thread(self._calendar.opening, await snapshot.zones())
-            async for task in _owned_tasks(snapshot.tasks(), owner, tally):
-                yield self._calendar.todo(task, stamp)
-            yield self._calendar.closing()
+        with self._slot(owner):
+            async with _reported("ics", owner) as tally, self._reader.snapshot(owner) as snapshot:
+                stamp = self._clock.now()
+                # Off the event loop: a VTIMEZONE takes tens of milliseconds to make the first time.
+                yield await asyncio.to_thread(self._calendar.opening, await snapshot.zones())
+                async for task in _owned_tasks(snapshot.tasks(), owner, tally):
+                    yield self._calendar.todo(task, stamp)
+                yield self._calendar.closing()
 
 
 async def _owned_tasks(tasks: AsyncIterator[Task], owner: UserId, tally: _Tally) -> AsyncIterator[Task]:

@@ -98,6 +98,15 @@ class IdempotencyKeyReused(TaskhubError):
         super().__init__("This Idempotency-Key was already used with a different request.")
 
 
+class TooManyExports(TaskhubError):
+    """The caller already has as many exports downloading from this instance as it serves one
+    user at once: each holds a database connection while it downloads."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"You already have {limit} exports downloading; retry once one has finished.")
+
+
 class SyncTokenExpired(TaskhubError):
     """The sync token predates deletions that have since been forgotten: sync from scratch."""
 

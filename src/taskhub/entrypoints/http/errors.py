@@ -27,6 +27,7 @@ from taskhub.domain.errors import (
     SyncTokenExpired,
     TaskhubError,
     TaskNotFound,
+    TooManyExports,
     TooManyLists,
 )
 from taskhub.entrypoints.http.body import InvalidBody, MalformedJson, UnsupportedMediaType
@@ -68,6 +69,7 @@ DOMAIN_PROBLEMS: Final[dict[type[TaskhubError], ProblemKind]] = {
     IdempotencyKeyReused: ProblemKind(422, "idempotency-key-reused", "Idempotency-Key reused"),
     PreconditionFailed: ProblemKind(412, "precondition-failed", "Precondition failed"),
     SyncTokenExpired: ProblemKind(410, "sync-token-expired", "Sync token expired"),
+    TooManyExports: ProblemKind(429, "too-many-exports", "Too many exports downloading"),
     StorageUnavailable: ProblemKind(503, "unavailable", "Service unavailable"),
     InvalidToken: ProblemKind(401, "invalid-token", "Invalid bearer token"),
 }
@@ -82,6 +84,8 @@ _HTTP_PROBLEMS: Final = {
     429: ProblemKind(429, "rate-limited", "Too many requests"),
     503: ProblemKind(503, "unavailable", "Service unavailable"),
 }
+# An export takes seconds; a client told to wait this long finds a slot most of the time.
+EXPORT_RETRY_AFTER_SECONDS: Final = "10"
 _INTERNAL: Final = ProblemKind(500, "internal-error", "Internal server error")
 _MISSING_BODY: Final = ProblemKind(400, "malformed-json", "Malformed JSON")
 
@@ -139,6 +143,8 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: TaskhubError) -> R
         headers["ETag"] = f'"{exc.current_version}"'
     elif isinstance(exc, RequestInFlight):
         headers["Retry-After"] = "1"
+    elif isinstance(exc, TooManyExports):
+        headers["Retry-After"] = EXPORT_RETRY_AFTER_SECONDS
     elif isinstance(exc, InvalidParameter):
         errors = [FieldProblem(field=exc.parameter, message=exc.message)]
     headers |= replay_headers(exc.replayed)
