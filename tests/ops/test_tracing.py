@@ -244,7 +244,8 @@ async def test_a_request_matching_no_route_is_named_by_its_method_alone(
 async def test_a_transaction_has_a_span_for_its_begin_and_its_end_too(
     database_url: str, clean_tables: None, sent: list[str]
 ) -> None:
-    # The change feed reads tasks and lists in one snapshot: a transaction of its own.
+    # The change feed reads tasks and lists in one snapshot, a transaction of its own, then the
+    # owner's watermark (after the changes, for the token it hands out).
     app, exporter = traced_app(database_url)
     recorder = Traced(exporter, sent=sent)
     async with AsyncTestClient(app=app) as client:
@@ -252,8 +253,10 @@ async def test_a_transaction_has_a_span_for_its_begin_and_its_end_too(
             client.get("/api/changes", headers={"Authorization": f"Bearer {token_for('someone')}"})
         )
     assert response.status_code == 200
-    assert recorder.statements_by_request() == [["BEGIN", "tasks.changes", "lists.changes", "ROLLBACK"]]
-    assert [len(sent) for sent in recorder.sent_by_request] == [4]
+    assert recorder.statements_by_request() == [
+        ["BEGIN", "tasks.changes", "lists.changes", "ROLLBACK", "sync.watermark"]
+    ]
+    assert [len(sent) for sent in recorder.sent_by_request] == [5]
 
 
 @pytest.fixture(scope="module")
