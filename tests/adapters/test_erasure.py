@@ -4,8 +4,6 @@ added without being named in `ERASED` (or declared free of user data below)."""
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Iterator
 
 import asyncpg
 import pytest
@@ -15,7 +13,7 @@ from taskhub.entrypoints.cli import main
 from tests.conftest import Storage, plain_dsn
 from tests.factories import make_list, make_task, user
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("keep_logging_as_it_was")]
 
 # Tables that hold no user's data, each with the reason.
 NO_USER_DATA = {
@@ -23,16 +21,6 @@ NO_USER_DATA = {
     "sync_state": "one row: the tombstones' purge watermark",
     "erasures": "what erasing leaves: a digest of an erased id and a change number (ports/accounts.py)",
 }
-
-
-@pytest.fixture(autouse=True)
-def keep_logging_as_it_was() -> Iterator[None]:
-    """The command configures logging for its process; the test runner's must survive it."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 async def _tables(database_url: str) -> dict[str, set[str]]:

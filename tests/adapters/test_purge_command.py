@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,17 +12,7 @@ from taskhub.ports.idempotency import Failure, IdempotencyRecord
 from tests.conftest import Storage
 from tests.factories import user
 
-pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(autouse=True)
-def keep_logging_as_it_was() -> Iterator[None]:
-    """The command configures logging for its process; the test runner's must survive it."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("keep_logging_as_it_was")]
 
 
 def ended(expires_at: datetime) -> IdempotencyRecord:

@@ -7,15 +7,13 @@ error). Both log formats are scanned whole, after the app has answered 500 to ea
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 import pytest
 from jose.backends.cryptography_backend import CryptographyHMACKey
 from litestar.testing import AsyncTestClient
@@ -23,12 +21,10 @@ from sqlalchemy.engine import make_url
 
 from taskhub.adapters.jose_tokens import mint_shared_secret_token
 from taskhub.adapters.postgres.engine import PoolSettings
-from taskhub.adapters.postgres.migrations import upgrade
 from taskhub.entrypoints.app import create_app
 from taskhub.entrypoints.container import Container
 from taskhub.entrypoints.logs import configure_logging
 from taskhub.entrypoints.settings import Settings
-from tests.conftest import plain_dsn
 
 pytestmark = pytest.mark.postgres
 
@@ -43,26 +39,6 @@ def restored_logging() -> Iterator[None]:
     root.setLevel(level)
     sys.excepthook, __import__("threading").excepthook = hooks
     logging.captureWarnings(False)
-
-
-@pytest.fixture(scope="module")
-def database_with_a_bug(fresh_database: Callable[[], str]) -> str:
-    """A database of this module's own whose tasks table refuses some titles, as a schema out of
-    step with the code would: PostgreSQL's error then quotes the whole row."""
-    url = fresh_database()
-    upgrade(url)
-
-    async def add_constraint() -> None:
-        connection = await asyncpg.connect(plain_dsn(url))
-        try:
-            await connection.execute(
-                "ALTER TABLE tasks ADD CONSTRAINT simulated_bug CHECK (title NOT LIKE 'Doomed-%')"
-            )
-        finally:
-            await connection.close()
-
-    asyncio.run(add_constraint())
-    return url
 
 
 @pytest.mark.parametrize("log_format", ["console", "json"])

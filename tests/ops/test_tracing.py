@@ -7,7 +7,6 @@ be set once per process), with an in-memory exporter.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -16,7 +15,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 import pytest
 from asyncpg.pool import PoolConnectionProxy
 from litestar.testing import AsyncTestClient
@@ -26,9 +24,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from taskhub.adapters.postgres.migrations import upgrade
 from taskhub.entrypoints.app import create_app
-from tests.conftest import plain_dsn
 from tests.http.conftest import make_container, token_for
 
 pytestmark = pytest.mark.postgres
@@ -257,26 +253,6 @@ async def test_a_transaction_has_a_span_for_its_begin_and_its_end_too(
         ["BEGIN", "tasks.changes", "lists.changes", "ROLLBACK", "sync.watermark"]
     ]
     assert [len(sent) for sent in recorder.sent_by_request] == [5]
-
-
-@pytest.fixture(scope="module")
-def database_with_a_bug(fresh_database: Callable[[], str]) -> str:
-    """A database whose tasks table refuses some titles, as a schema out of step with the code
-    would: PostgreSQL's error then quotes the whole row."""
-    url = fresh_database()
-    upgrade(url)
-
-    async def add_constraint() -> None:
-        connection = await asyncpg.connect(plain_dsn(url))
-        try:
-            await connection.execute(
-                "ALTER TABLE tasks ADD CONSTRAINT simulated_bug CHECK (title NOT LIKE 'Doomed-%')"
-            )
-        finally:
-            await connection.close()
-
-    asyncio.run(add_constraint())
-    return url
 
 
 async def test_a_failing_statement_span_says_the_kind_of_error_never_its_message(
